@@ -1,0 +1,49 @@
+"""Store selection from one URL: the registry of backends.
+
+Like RDFLib's plugin registry, a scheme maps to a factory that is imported only when asked for, so
+the embedded default never imports the Neo4j driver or an HTTP client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from normkg.errors import ConfigError
+from normkg.kg.store import GraphStore
+from normkg.settings import Settings, get_settings
+
+
+def _oxigraph(url: str, settings: Settings) -> GraphStore:
+    from normkg.kg.oxigraph_store import OxigraphStore
+
+    location = url.split(":", 1)[1]
+    if location in ("memory", ""):
+        return OxigraphStore(None)
+    return OxigraphStore(Path(location).expanduser())
+
+
+_FACTORIES: dict[str, Callable[[str, Settings], GraphStore]] = {"oxigraph": _oxigraph}
+
+
+def register_store(scheme: str, factory: Callable[[str, Settings], GraphStore]) -> None:
+    """Add a backend for URLs starting with ``scheme:``."""
+    _FACTORIES[scheme] = factory
+
+
+def store_schemes() -> list[str]:
+    return sorted(_FACTORIES)
+
+
+def open_store(url: str | None = None, settings: Settings | None = None) -> GraphStore:
+    """Open the store named by ``url`` (default: the ``NORMKG_STORE`` setting)."""
+    settings = settings or get_settings()
+    url = url or settings.store
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    factory = _FACTORIES.get(scheme)
+    if factory is None:
+        raise ConfigError(
+            f"unknown store URL {url!r}",
+            hint="use one of: " + ", ".join(f"{s}:..." for s in store_schemes()),
+        )
+    return factory(url, settings)

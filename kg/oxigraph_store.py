@@ -1,0 +1,291 @@
+"""The embedded store: pyoxigraph on disk (default) or in memory. No server.
+
+How ``replace`` stays atomic on a store that has no multi-call transactions: each load goes into a
+fresh *version* graph (bulk-loaded, which is fast but not transactional), and only then does one
+SPARQL update, which pyoxigraph applies all-or-nothing, point the source's catalog entry at it.
+Readers only ever query the version graphs the catalog points at, so a crash mid-load leaves the
+previous version live; the orphaned half-load is removed by the next write. Dropping the old
+version afterwards is slow in Oxigraph (~36k deletions/s), which is why an unchanged source (same
+content key) is not reloaded at all.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import pyoxigraph as ox
+
+from normkg.errors import QueryError, StoreError
+from normkg.kg.binding import bind
+from normkg.kg.store import Capabilities, ExportFormat, GraphInfo, ReplaceResult
+from normkg.kg.terms import Row, Term, Triple
+from normkg.ontology.namespace import CATALOG_GRAPH, NKG, PREFIXES, RDF, mint, source_graph
+
+_FORMATS = {
+    ExportFormat.TURTLE: ox.RdfFormat.TURTLE,
+    ExportFormat.NQUADS: ox.RdfFormat.N_QUADS,
+    ExportFormat.NTRIPLES: ox.RdfFormat.N_TRIPLES,
+    ExportFormat.JSONLD: ox.RdfFormat.JSON_LD,
+}
+
+_CATALOG_QUERY = """
+SELECT ?g ?name ?version ?key ?triples ?rows ?rejected WHERE {
+  GRAPH ?catalog {
+    ?g a nkg:SourceGraph ; nkg:sourceName ?name ; nkg:currentVersion ?version ; nkg:tripleCount ?triples .
+    OPTIONAL { ?g nkg:contentKey ?key }
+    OPTIONAL { ?g nkg:rowsRead ?rows }
+    OPTIONAL { ?g nkg:rowsRejected ?rejected }
+  }
+}
+"""
+
+
+@dataclass(frozen=True)
+class _Entry:
+    info: GraphInfo
+    version: ox.NamedNode
+
+
+def _wrap(exc: Exception) -> Exception:
+    if isinstance(exc, SyntaxError):
+        return QueryError(f"malformed SPARQL: {exc}")
+    if isinstance(exc, ValueError):
+        return QueryError(f"invalid query or term: {exc}")
+    if isinstance(exc, OSError):
+        return StoreError(
+            f"the embedded store failed: {exc}",
+            hint="is another normkg process (ingest or serve) using the same store folder?",
+        )
+    return StoreError(f"the embedded store failed: {exc}")
+
+
+class OxigraphStore:
+    """A :class:`~normkg.kg.store.GraphStore` on pyoxigraph."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.url = f"oxigraph:{path}" if path is not None else "oxigraph:memory"
+        self.capabilities = Capabilities(sparql=True, transactional_replace=True, persistent=path is not None)
+        self._write_lock = threading.Lock()
+        try:
+            if path is not None:
+                path.mkdir(parents=True, exist_ok=True)
+                self._store = ox.Store(str(path))
+            else:
+                self._store = ox.Store()
+        except (OSError, RuntimeError) as exc:
+            raise _wrap(exc) from exc
+
+    # ---- catalog -------------------------------------------------------------------------
+    def _catalog(self) -> dict[str, _Entry]:
+        entries: dict[str, _Entry] = {}
+        try:
+            solutions = self._store.query(bind(_CATALOG_QUERY, {"catalog": CATALOG_GRAPH}), prefixes=PREFIXES)
+            for s in solutions:
+                name = s["name"].value
+                entries[name] = _Entry(
+                    GraphInfo(
+                        source=name,
+                        triples=int(s["triples"].value),
+                        content_key=s["key"].value if s["key"] is not None else "",
+                        rows_read=int(s["rows"].value) if s["rows"] is not None else 0,
+                        rows_rejected=int(s["rejected"].value) if s["rejected"] is not None else 0,
+                    ),
+                    s["version"],
+                )
+        except (SyntaxError, ValueError, OSError, RuntimeError) as exc:
+            raise _wrap(exc) from exc
+        return entries
+
+    def _live_versions(self) -> list[ox.NamedNode]:
+        return [entry.version for entry in self._catalog().values()]
+
+    def _point_catalog(self, source: str, version: ox.NamedNode, info: GraphInfo) -> None:
+        """Swap the catalog entry of ``source`` to ``version`` in one transaction."""
+        g = source_graph(source)
+        cat = CATALOG_GRAPH
+        facts = [
+            (RDF.type, NKG.SourceGraph),
+            (NKG.sourceName, ox.Literal(source)),
+            (NKG.currentVersion, version),
+            (NKG.tripleCount, ox.Literal(info.triples)),
+            (NKG.contentKey, ox.Literal(info.content_key)),
+            (NKG.rowsRead, ox.Literal(info.rows_read)),
+            (NKG.rowsRejected, ox.Literal(info.rows_rejected)),
+        ]
+        # Terms are written with pyoxigraph's own N-Triples serialisation (str(term)), which escapes them.
+        insert = " ".join(f"{g} {p} {o} ." for p, o in facts)
+        update = (
+            f"DELETE {{ GRAPH {cat} {{ {g} ?p ?o }} }} WHERE {{ GRAPH {cat} {{ {g} ?p ?o }} }} ;\n"
+            f"INSERT DATA {{ GRAPH {cat} {{ {insert} }} }}"
+        )
+        self._store.update(update)
+
+    def _collect_garbage(self) -> None:
+        """Remove version graphs no catalog entry points at (left by a crash or a replace)."""
+        live = {v.value for v in self._live_versions()} | {CATALOG_GRAPH.value}
+        version_prefix = mint("graph", "x").value[: -len("x")]
+        for graph in list(self._store.named_graphs()):
+            if isinstance(graph, ox.NamedNode) and graph.value.startswith(version_prefix):
+                if graph.value not in live:
+                    self._store.remove_graph(graph)
+
+    # ---- writes --------------------------------------------------------------------------
+    def replace(
+        self,
+        source: str,
+        triples: Iterable[Triple],
+        *,
+        content_key: str = "",
+        rows_read: int = 0,
+        rows_rejected: int = 0,
+        skip_if_unchanged: bool = True,
+    ) -> ReplaceResult:
+        with self._write_lock:
+            try:
+                catalog = self._catalog()
+                old = catalog.get(source)
+                if skip_if_unchanged and old is not None and content_key and old.info.content_key == content_key:
+                    return ReplaceResult(source, old.info.triples, unchanged=True)
+                self._collect_garbage()
+                version = mint("graph", source, "v", uuid.uuid4().hex)
+                self._store.bulk_extend(ox.Quad(s, p, o, version) for s, p, o in triples)
+                count = self._graph_size(version)
+                info = GraphInfo(source, count, content_key, rows_read, rows_rejected)
+                self._point_catalog(source, version, info)
+                if old is not None:
+                    self._store.remove_graph(old.version)
+                return ReplaceResult(source, count, unchanged=False)
+            except (SyntaxError, ValueError, OSError, RuntimeError) as exc:
+                raise _wrap(exc) from exc
+
+    def add(self, source: str, triples: Iterable[Triple]) -> int:
+        with self._write_lock:
+            try:
+                entry = self._catalog().get(source)
+                version = entry.version if entry else mint("graph", source, "v", uuid.uuid4().hex)
+                before = entry.info.triples if entry else 0
+                self._store.extend([ox.Quad(s, p, o, version) for s, p, o in triples])
+                count = self._graph_size(version)
+                old = entry.info if entry else GraphInfo(source, 0)
+                self._point_catalog(
+                    source, version, GraphInfo(source, count, "", old.rows_read, old.rows_rejected)
+                )
+                return count - before
+            except (SyntaxError, ValueError, OSError, RuntimeError) as exc:
+                raise _wrap(exc) from exc
+
+    def drop(self, source: str) -> None:
+        with self._write_lock:
+            entry = self._catalog().get(source)
+            if entry is None:
+                return
+            g = source_graph(source)
+            self._store.update(
+                f"DELETE WHERE {{ GRAPH {CATALOG_GRAPH} {{ {g} ?p ?o }} }}"
+            )
+            self._store.remove_graph(entry.version)
+
+    def _graph_size(self, graph: ox.NamedNode) -> int:
+        result = self._store.query(bind("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": graph}))
+        return int(next(iter(result))["n"].value)
+
+    # ---- reads ---------------------------------------------------------------------------
+    def sources(self) -> dict[str, GraphInfo]:
+        return {name: entry.info for name, entry in sorted(self._catalog().items())}
+
+    def _query(self, query: str, bindings: Mapping[str, Term] | None) -> object:
+        versions = self._live_versions()
+        try:
+            return self._store.query(
+                bind(query, bindings),
+                prefixes=PREFIXES,
+                default_graph=versions or [mint("graph", "_empty")],
+                named_graphs=versions or [mint("graph", "_empty")],
+            )
+        except (SyntaxError, ValueError, OSError, RuntimeError) as exc:
+            raise _wrap(exc) from exc
+
+    def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]:
+        result = self._query(query, bindings)
+        if not isinstance(result, ox.QuerySolutions):
+            raise QueryError("expected a SELECT query")
+        names = [v.value for v in result.variables]
+        rows: list[Row] = []
+        try:
+            for solution in result:
+                row: Row = {}
+                for name in names:
+                    value = solution[name]
+                    if value is not None:
+                        row[name] = value
+                rows.append(row)
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise _wrap(exc) from exc
+        return rows
+
+    def ask(self, query: str, bindings: Mapping[str, Term] | None = None) -> bool:
+        result = self._query(query, bindings)
+        if not isinstance(result, ox.QueryBoolean):
+            raise QueryError("expected an ASK query")
+        return bool(result)
+
+    def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Triple]:
+        result = self._query(query, bindings)
+        if not isinstance(result, ox.QueryTriples):
+            raise QueryError("expected a CONSTRUCT or DESCRIBE query")
+        return [(t.subject, t.predicate, t.object) for t in result]  # type: ignore[misc]
+
+    def count(self, source: str | None = None) -> int:
+        catalog = self._catalog()
+        if source is not None:
+            entry = catalog.get(source)
+            return entry.info.triples if entry else 0
+        return sum(entry.info.triples for entry in catalog.values())
+
+    def triples(self, source: str) -> Iterator[Triple]:
+        entry = self._catalog().get(source)
+        if entry is None:
+            return
+        for quad in self._store.quads_for_pattern(None, None, None, entry.version):
+            yield quad.subject, quad.predicate, quad.object  # type: ignore[misc]
+
+    def export(self, out: BinaryIO, fmt: ExportFormat, sources: list[str] | None = None) -> int:
+        catalog = self._catalog()
+        names = sources if sources is not None else sorted(catalog)
+        counter = [0]
+
+        def quads() -> Iterator[ox.Quad]:
+            for name in names:
+                entry = catalog.get(name)
+                if entry is None:
+                    continue
+                logical = source_graph(name)
+                for quad in self._store.quads_for_pattern(None, None, None, entry.version):
+                    counter[0] += 1
+                    yield ox.Quad(quad.subject, quad.predicate, quad.object, logical)
+
+        def triples() -> Iterator[ox.Triple]:
+            for quad in quads():
+                yield quad.triple
+
+        try:
+            if fmt is ExportFormat.NQUADS:
+                ox.serialize(quads(), out, ox.RdfFormat.N_QUADS)
+            else:
+                ox.serialize(triples(), out, _FORMATS[fmt], prefixes=PREFIXES)
+        except (OSError, ValueError) as exc:
+            raise _wrap(exc) from exc
+        return counter[0]
+
+    def optimize(self) -> None:
+        self._store.optimize()
+
+    def close(self) -> None:
+        self._store.flush()
+        del self._store
