@@ -22,6 +22,7 @@ import pyoxigraph as ox
 
 from normkg.errors import QueryError, StoreError
 from normkg.kg.binding import bind
+from normkg.kg.queries import named_query
 from normkg.kg.store import Capabilities, ExportFormat, GraphInfo, ReplaceResult
 from normkg.kg.terms import Row, Term, Triple
 from normkg.ontology.namespace import CATALOG_GRAPH, NKG, PREFIXES, RDF, mint, source_graph
@@ -210,6 +211,9 @@ class OxigraphStore:
             )
         except (SyntaxError, ValueError, OSError, RuntimeError) as exc:
             raise _wrap(exc) from exc
+
+    def query(self, name: str, params: Mapping[str, Term] | None = None) -> list[Row]:
+        return self.select(named_query(name), params)
 
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]:
         result = self._query(query, bindings)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from normkg.kg.queries import named_query
 from normkg.kg.store import GraphStore
 from normkg.ontology.namespace import NKG
 
@@ -17,7 +16,7 @@ def graph_stats(store: GraphStore) -> dict[str, Any]:
         if not name.startswith("_")
     }
     classes: dict[str, int] = {}
-    for row in store.select(named_query("class_counts")):
+    for row in store.query("class_counts"):
         cls = row["class"]
         if cls in NKG:
             classes[NKG.local_name(cls.value)] = int(row["n"].value)  # type: ignore[union-attr]

@@ -85,6 +85,14 @@ class GraphStore(Protocol):
         """The live source graphs."""
         ...
 
+    def query(self, name: str, params: Mapping[str, Term] | None = None) -> list[Row]:
+        """Run the named query ``name`` (kg/queries/NAME.rq or NAME.cypher) with bound ``params``.
+
+        This is what reasoning and the API use, so that they never depend on a query language:
+        every backend returns the same rows (variable -> RDF term) for the same named query.
+        """
+        ...
+
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]:
         """Run a SPARQL SELECT over the union of live source graphs; ``bindings`` are bound, never pasted."""
         ...
