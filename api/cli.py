@@ -127,3 +127,95 @@ def stats(
     for name, n in result["classes"].items():
         classes.add_row(name, str(n))
     console.print(classes)
+
+
+@app.command()
+def validate(
+    sources: Annotated[list[str] | None, typer.Argument(help="Sources to validate (default: all).")] = None,
+    store: StoreOpt = None,
+    show: Annotated[int, typer.Option("--show", help="Violations to list per source.")] = 10,
+) -> None:
+    """Check the stored sources against the SHACL shapes (pySHACL); exit 1 if any violation."""
+    from normkg.kg.open import open_store
+    from normkg.kg.validate import validate_store
+
+    try:
+        graph_store = open_store(store)
+        reports = validate_store(graph_store, list(sources) if sources else None)
+        graph_store.close()
+    except NormkgError as exc:
+        _fail(exc)
+        return
+    table = Table(title="SHACL validation")
+    for column in ("source", "triples", "violations", "seconds"):
+        table.add_column(column, justify="left" if column == "source" else "right")
+    for r in reports:
+        table.add_row(r.source, str(r.triples), str(len(r.violations)), f"{r.seconds:.2f}")
+    console.print(table)
+    total = sum(len(r.violations) for r in reports)
+    for r in reports:
+        for violation in r.violations[:show]:
+            err_console.print(f"[red]violation[/red] {r.source}: {violation}")
+    console.print(f"{total} violations")
+    if total:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option("--out", help="File to write.")],
+    fmt: Annotated[str, typer.Option("--format", help="ttl, nq, nt or jsonld.")] = "nq",
+    source: Annotated[list[str] | None, typer.Option("--source", help="Only these sources (repeatable).")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Write the graph (or some sources) to a file."""
+    from normkg.errors import InputError
+    from normkg.kg.open import open_store
+    from normkg.kg.store import ExportFormat
+
+    try:
+        try:
+            export_format = ExportFormat(fmt)
+        except ValueError:
+            raise InputError(f"unknown format {fmt!r}", hint="use ttl, nq, nt or jsonld") from None
+        graph_store = open_store(store)
+        known = graph_store.sources()
+        for name in source or []:
+            if name not in known:
+                raise InputError(f"no source {name!r} in the store", hint="known: " + ", ".join(known))
+        with out.open("wb") as handle:
+            n = graph_store.export(handle, export_format, list(source) if source else None)
+        graph_store.close()
+    except NormkgError as exc:
+        _fail(exc)
+        return
+    console.print(f"wrote {n} triples to {out}")
+
+
+@app.command()
+def sparql(
+    query: Annotated[str, typer.Argument(help="A SPARQL SELECT, ASK or CONSTRUCT query (read-only).")],
+    store: StoreOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows.")] = False,
+) -> None:
+    """Run a read-only SPARQL query (prefixes nkg:, skos:, prov:, dcterms: ... are predeclared)."""
+    from normkg.kg.open import open_store
+    from normkg.kg.sparql_read import run_read_only
+
+    try:
+        graph_store = open_store(store)
+        result = run_read_only(graph_store, query)
+        graph_store.close()
+    except NormkgError as exc:
+        _fail(exc)
+        return
+    if as_json or not isinstance(result, list):
+        console.print_json(json.dumps(result))
+        return
+    table = Table()
+    columns = sorted({k for row in result for k in row})
+    for column in columns:
+        table.add_column(column)
+    for row in result:
+        table.add_row(*(str(row.get(c, "")) for c in columns))
+    console.print(table)

@@ -106,11 +106,15 @@ def ingest(
     names = list(sources) if sources else available_sources(data_dir)
     if not names:
         raise SourceError(f"no known source folder under {data_dir}")
-    reports = [load_ontology(store, force)]
+    # Resolve every loader and folder before writing anything: a typo must not half-run an ingest.
+    loaders = []
     for name in names:
         cls = loader_class(name)
         folder = data_dir / cls.folder_name()
         if not folder.is_dir():
             raise SourceError(f"{name}: no folder {folder}", hint="check NORMKG_DATA_DIR")
-        reports.append(ingest_source(store, cls(folder), force=force, progress=progress))
+        loaders.append(cls(folder))
+    reports = [load_ontology(store, force)]
+    for loader in loaders:
+        reports.append(ingest_source(store, loader, force=force, progress=progress))
     return reports

@@ -31,7 +31,7 @@ def ontology_text(name: str = ONTOLOGY_FILE) -> str:
 @cache
 def ontology_graph() -> rdflib.Graph:
     """The ontology as an rdflib graph (for pySHACL, serialising and introspection)."""
-    graph = rdflib.Graph()
+    graph = rdflib.Graph(bind_namespaces="none")
     graph.parse(data=ontology_text(), format="turtle")
     return graph
 
