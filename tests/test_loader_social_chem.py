@@ -22,6 +22,7 @@ from normkg.ingest.loaders.social_chem import SocialChemLoader
 from normkg.kg.open import open_store
 from normkg.kg.store import GraphStore
 from normkg.kg.terms import Row, Term
+from normkg.kg.validate import validate_triples
 from normkg.ontology.namespace import NKG
 
 SLICE = Path(__file__).parent / "data" / "social-chem-101"
@@ -293,3 +294,8 @@ def test_missing_column_and_missing_file(tmp_path: Path) -> None:
     result = SocialChemLoader(tmp_path).run()
     assert [(i.file, i.line) for i in result.issues] == [(FILES[0], 1)]
     assert "rot-id" in result.issues[0].reason
+
+
+def test_slice_conforms_to_the_shapes(result: LoadResult) -> None:
+    report = validate_triples("social-chem-101", result.triples)
+    assert report.violations == []
