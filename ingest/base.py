@@ -129,9 +129,10 @@ class Loader(ABC):
     ``dataset`` (credits and license), and implement ``records`` and ``map``.
     """
 
-    name: ClassVar[str]
+    #: the source name (also its folder under the data dir); norm packs set it per instance
+    name: str
     folder: ClassVar[str | None] = None
-    dataset: ClassVar[DatasetInfo]
+    dataset: DatasetInfo
     #: files (glob patterns relative to the folder) whose bytes decide whether re-ingest is needed
     inputs: ClassVar[tuple[str, ...]] = ("**/*",)
 
