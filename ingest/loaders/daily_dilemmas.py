@@ -47,7 +47,10 @@ VALUES_FILE = "values.csv"
 DILEMMA_FILE = "dilemma.csv"
 #: the full per-action file first; the snapshot only has the test sample
 ACTION_FILES = ("dilemmas_with_detail_by_action.csv", "dilemmas_with_detail_by_action_test.csv")
-PRINCIPLE_FILES = {"principle_openai.csv": "OpenAI Model Spec", "principle_claude.csv": "Claude's constitution (Anthropic)"}
+PRINCIPLE_FILES = {
+    "principle_openai.csv": "OpenAI Model Spec",
+    "principle_claude.csv": "Claude's constitution (Anthropic)",
+}
 
 ACTION_TYPES = ("to_do", "not_to_do")
 LIST_COLUMNS = ("parties_direct", "parties_indirect", "values_direct", "values_indirect")
@@ -66,10 +69,10 @@ class Theory:
 
 
 THEORIES = (
-    Theory("wvs", "WVS", "World Values Survey cultural dimensions (DailyDilemmas mapping)", NKG.ValueTaxonomy, NKG.Value),
-    Theory("virtue", "Virtue", "Aristotle's virtues (DailyDilemmas mapping)", NKG.ValueTaxonomy, NKG.Value),
-    Theory("emotion", "Emotion", "Plutchik's wheel of emotions (DailyDilemmas mapping)", SKOS.ConceptScheme, SKOS.Concept),
-    Theory("maslow", "Maslow", "Maslow's hierarchy of needs (DailyDilemmas mapping)", NKG.ValueTaxonomy, NKG.Value),
+    Theory("wvs", "WVS", "World Values Survey dimensions", NKG.ValueTaxonomy, NKG.Value),
+    Theory("virtue", "Virtue", "Aristotle's virtues", NKG.ValueTaxonomy, NKG.Value),
+    Theory("emotion", "Emotion", "Plutchik's emotions", SKOS.ConceptScheme, SKOS.Concept),
+    Theory("maslow", "Maslow", "Maslow's hierarchy of needs", NKG.ValueTaxonomy, NKG.Value),
 )
 MFT_COLUMN = "MFT"
 
@@ -131,8 +134,8 @@ class DailyDilemmasLoader(Loader):
     inputs = (VALUES_FILE, DILEMMA_FILE, *ACTION_FILES, *PRINCIPLE_FILES)
     dataset = DatasetInfo(
         title="DailyDilemmas: dilemmas, values (five theories), per-action sample, model-spec principles",
-        citation="Chiu, Jiang, Choi (2025). DailyDilemmas: Revealing Value Preferences of LLMs with Quandaries "
-        "of Daily Life. ICLR 2025. arXiv:2410.02683.",
+        citation="Chiu, Jiang, Choi (2025). DailyDilemmas: Revealing Value Preferences of LLMs with "
+        "Quandaries of Daily Life. ICLR 2025. arXiv:2410.02683.",
         license="CC BY 4.0",
         license_iri="https://creativecommons.org/licenses/by/4.0/",
         homepage="https://github.com/kellycyy/daily_dilemmas",
@@ -147,7 +150,11 @@ class DailyDilemmasLoader(Loader):
 
     @cached_property
     def known_values(self) -> frozenset[str]:
-        """Lower-cased names of the taxonomy's values, to decide which action values link to a concept."""
+        """Lower-cased names of the taxonomy's values, to decide which action values link to a concept.
+
+        Read from values.csv up front because actions may be mapped before (or without) the value rows;
+        a value row rejected later for a bad theory cell still counts as a name of the taxonomy.
+        """
         return frozenset(
             record.data["value"].strip().lower()
             for record in read_csv(self.root / VALUES_FILE, self.root, required=("value",))
@@ -180,7 +187,7 @@ class DailyDilemmasLoader(Loader):
         schemes = [
             (value_scheme(), NKG.ValueTaxonomy, "DailyDilemmas values (301)"),
             (topic_scheme(), SKOS.ConceptScheme, "DailyDilemmas topics and topic groups"),
-            *((theory_scheme(t.key), t.scheme_class, t.title) for t in THEORIES),
+            *((theory_scheme(t.key), t.scheme_class, f"{t.title} (DailyDilemmas mapping)") for t in THEORIES),
         ]
         for scheme, cls, title in schemes:
             triples += [
@@ -225,8 +232,8 @@ class DailyDilemmasLoader(Loader):
 
     def _map_dilemma(self, data: dict[str, str], out: RowTriples) -> None:
         dilemma = out.entity(dilemma_node(_idx(data)), NKG.Dilemma)
-        out.text(dilemma, NKG.basicSituation, require(data, "basic_situation"), lang=None)
-        out.text(dilemma, NKG.situation, require(data, "dilemma_situation"), lang=None)
+        out.text(dilemma, NKG.basicSituation, require(data, "basic_situation"), lang=None)  # xsd:string
+        out.text(dilemma, NKG.situation, require(data, "dilemma_situation"))  # range rdf:langString
 
     def _map_action(self, data: dict[str, str], out: RowTriples) -> None:
         idx = _idx(data)
@@ -236,6 +243,8 @@ class DailyDilemmasLoader(Loader):
         action_text = require(data, "action")
         lists = {column: _list(data, column) for column in LIST_COLUMNS}
 
+        # the row asserts its dilemma too (it repeats the dilemma's columns), so an action whose idx is
+        # missing from dilemma.csv still hangs off a typed dilemma; the dilemma derives from both rows
         dilemma = out.entity(dilemma_node(idx), NKG.Dilemma)
         option = out.entity(mint("option", self.name, idx, action_type), NKG.DilemmaOption)
         out.add(dilemma, NKG.option, option)
