@@ -43,37 +43,58 @@ def main(
 @app.command()
 def ingest(
     sources: Annotated[list[str] | None, typer.Argument(help="Sources to load (default: all found).")] = None,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Data folder (default: NORMKG_DATA_DIR).")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Data folder (default: NORMKG_DATA_DIR).")
+    ] = None,
     store: StoreOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Reload sources even when unchanged.")] = False,
     show_issues: Annotated[int, typer.Option("--show-issues", help="Rejected rows to list per source.")] = 5,
+    pack: Annotated[
+        list[Path] | None, typer.Option("--pack", help="A norm pack file (YAML/CSV); repeatable.")
+    ] = None,
+    index: Annotated[
+        bool, typer.Option(help="Embed the norms for checking (cached; done once per change).")
+    ] = True,
 ) -> None:
     """Load the datasets into the store and print a table of rows read, rejected and triples written."""
+    from normkg.ingest.base import Loader
+    from normkg.ingest.loaders.norm_pack import NormPackLoader
     from normkg.ingest.pipeline import available_sources, ingest_source, load_ontology
     from normkg.ingest.registry import loader_class
     from normkg.kg.open import open_store
 
     try:
         settings = get_settings()
-        folder = data_dir or settings.resolve_data_dir()
-        names = list(sources) if sources else available_sources(folder)
+        packs = [NormPackLoader(p) for p in pack or []]
+        if sources or not packs:
+            folder = data_dir or settings.resolve_data_dir()
+            names = list(sources) if sources else available_sources(folder)
+        else:
+            folder, names = Path("."), []
+        loaders: list[Loader] = [
+            loader_class(n)(folder / loader_class(n).folder_name()) for n in names
+        ] + list(packs)
         graph_store = open_store(store)
         reports = [load_ontology(graph_store, force)]
         with Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-            console=err_console, transient=False,
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=False,
         ) as progress:
-            task = progress.add_task("ingest", total=len(names))
-            for name in names:
-                cls = loader_class(name)
-                progress.update(task, description=f"{name}: mapping")
+            task = progress.add_task("ingest", total=len(loaders))
+            for loader in loaders:
+                progress.update(task, description=f"{loader.name}: mapping")
 
                 def step(source: str, phase: str) -> None:
                     progress.update(task, description=f"{source}: {phase}")
 
-                reports.append(ingest_source(graph_store, cls(folder / cls.folder_name()), force=force, progress=step))
+                reports.append(ingest_source(graph_store, loader, force=force, progress=step))
                 progress.advance(task)
         total = graph_store.count()
+        index_note = _build_index(graph_store, settings) if index else "norm index: skipped (--no-index)"
         graph_store.close()
     except NormkgError as exc:
         _fail(exc)
@@ -83,17 +104,49 @@ def ingest(
         table.add_column(column, justify="left" if column in ("source", "status") else "right")
     for r in reports:
         table.add_row(
-            r.source, str(r.rows_read), str(r.rows_rejected), str(r.triples), f"{r.seconds:.2f}",
+            r.source,
+            str(r.rows_read),
+            str(r.rows_rejected),
+            str(r.triples),
+            f"{r.seconds:.2f}",
             "unchanged" if r.unchanged else "loaded",
         )
-    table.add_row("total", str(sum(r.rows_read for r in reports)), str(sum(r.rows_rejected for r in reports)),
-                  str(total), f"{sum(r.seconds for r in reports):.2f}", "")
+    table.add_row(
+        "total",
+        str(sum(r.rows_read for r in reports)),
+        str(sum(r.rows_rejected for r in reports)),
+        str(total),
+        f"{sum(r.seconds for r in reports):.2f}",
+        "",
+    )
     console.print(table)
+    console.print(index_note)
     for r in reports:
         for issue in r.issues[:show_issues]:
             err_console.print(f"[yellow]rejected[/yellow] {r.source}: {issue}")
         if len(r.issues) > show_issues:
-            err_console.print(f"[yellow]... and {len(r.issues) - show_issues} more rejected rows in {r.source}[/yellow]")
+            err_console.print(
+                f"[yellow]... and {len(r.issues) - show_issues} more rejected rows in {r.source}[/yellow]"
+            )
+
+
+def _build_index(graph_store: object, settings: object) -> str:
+    """Embed every norm once (cached by content), so that serving never embeds graph norms."""
+    import time
+
+    from normkg.reasoning.judge import NormJudge
+    from normkg.reasoning.norm_index import NormIndex
+
+    start = time.perf_counter()
+    judge = NormJudge.load()
+    key = NormIndex.store_key(graph_store, judge)  # type: ignore[arg-type]
+    cache_dir = settings.cache_dir  # type: ignore[attr-defined]
+    if NormIndex.load(cache_dir, key) is not None:
+        return f"norm index: up to date ({NormIndex.path(cache_dir, key)})"
+    with err_console.status("embedding norms for checking (once per change of the graph)"):
+        built = NormIndex.build(graph_store, judge)  # type: ignore[arg-type]
+        path = built.save(cache_dir)
+    return f"norm index: {len(built)} norms embedded in {time.perf_counter() - start:.1f} s -> {path}"
 
 
 @app.command()
@@ -165,7 +218,9 @@ def validate(
 def export(
     out: Annotated[Path, typer.Option("--out", help="File to write.")],
     fmt: Annotated[str, typer.Option("--format", help="ttl, nq, nt or jsonld.")] = "nq",
-    source: Annotated[list[str] | None, typer.Option("--source", help="Only these sources (repeatable).")] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="Only these sources (repeatable).")
+    ] = None,
     store: StoreOpt = None,
 ) -> None:
     """Write the graph (or some sources) to a file."""
@@ -219,3 +274,204 @@ def sparql(
     for row in result:
         table.add_row(*(str(row.get(c, "")) for c in columns))
     console.print(table)
+
+
+def _context(
+    country: str | None,
+    setting: str | None,
+    role: str | None,
+    other_role: list[str] | None,
+    attribute: list[str] | None,
+    environment: list[str] | None,
+) -> object:
+    from normkg.api.app import _pairs
+    from normkg.reasoning.context import Context
+
+    return Context(
+        country=country,
+        setting=setting,
+        role=role,
+        other_roles=other_role or [],
+        attributes=_pairs(attribute, "--attribute"),
+        environment=_pairs(environment, "--environment"),
+    )
+
+
+CountryOpt = Annotated[str | None, typer.Option("--country", help="ISO code or name (JP, Japan).")]
+SettingOpt = Annotated[str | None, typer.Option("--setting", help="e.g. restaurant.")]
+RoleOpt = Annotated[str | None, typer.Option("--role", help="The actor's role, e.g. customer.")]
+OtherRoleOpt = Annotated[
+    list[str] | None, typer.Option("--other-role", help="Another person's role (repeatable).")
+]
+AttributeOpt = Annotated[
+    list[str] | None, typer.Option("--attribute", help="kind=value, e.g. 'age bracket=teen'.")
+]
+EnvironmentOpt = Annotated[
+    list[str] | None, typer.Option("--environment", help="slot=value, e.g. 'time of day=night'.")
+]
+
+
+@app.command()
+def norms(
+    country: CountryOpt = None,
+    setting: SettingOpt = None,
+    role: RoleOpt = None,
+    other_role: OtherRoleOpt = None,
+    attribute: AttributeOpt = None,
+    environment: EnvironmentOpt = None,
+    q: Annotated[str | None, typer.Option("--q", help="Free text to rank norms by.")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", help="Only these sources.")] = None,
+    general: Annotated[bool, typer.Option(help="Include general norms (no frame).")] = True,
+    limit: Annotated[int, typer.Option("--limit")] = 10,
+    store: StoreOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The norms that hold in a context, most specific first (or ranked by --q)."""
+    from normkg.kg.open import open_store
+    from normkg.reasoning.service import NormService
+
+    try:
+        service = NormService(open_store(store))
+        context = _context(country, setting, role, other_role, attribute, environment)
+        page = service.norms(context, q, source or [], limit, 0, include_general=general)  # type: ignore[arg-type]
+    except NormkgError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        console.print_json(page.model_dump_json())
+        return
+    for m in page.context.mappings:
+        if m.method != "exact":
+            console.print(
+                f"[dim]mapped {m.field} {m.given!r} -> {m.label or 'nothing'} "
+                f"({m.method}, {m.score:.2f})[/dim]"
+            )
+    table = Table(title=f"{page.total} norms")
+    for column in ("norm", "judgment", "frame", "source"):
+        table.add_column(column)
+    for item in page.items:
+        frame = item.frame.status + (
+            f" (missing {', '.join(c.label for c in item.frame.missing)})" if item.frame.missing else ""
+        )
+        note = " [red](defeated)[/red]" if item.defeated_by else ""
+        table.add_row(item.norm.text + note, item.norm.judgment or "", frame, item.norm.dataset or "")
+    console.print(table)
+    for conflict in page.conflicts:
+        console.print(
+            f"[yellow]conflict[/yellow] on {conflict.behavior}: "
+            + " vs ".join(repr(s.text) for s in conflict.sides)
+        )
+
+
+@app.command()
+def check(
+    text: Annotated[str | None, typer.Argument(help="The response to check.")] = None,
+    country: CountryOpt = None,
+    setting: SettingOpt = None,
+    role: RoleOpt = None,
+    other_role: OtherRoleOpt = None,
+    attribute: AttributeOpt = None,
+    environment: EnvironmentOpt = None,
+    norm: Annotated[
+        list[str] | None, typer.Option("--norm", help="Extra norm text, 'TEXT' or 'TEXT|judgment'.")
+    ] = None,
+    graph: Annotated[bool, typer.Option(help="Use the graph's norms (else only --norm).")] = True,
+    batch: Annotated[
+        Path | None,
+        typer.Option("--batch", help="JSONL input: {id, response, context?, norms?, use_graph?}."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="JSONL output for --batch.")] = None,
+    store: StoreOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Check a model response (or a JSONL batch) against the norms that hold in its context."""
+    from normkg.kg.open import open_store
+    from normkg.reasoning.checker import RequestNorm, render_text
+    from normkg.reasoning.service import NormService
+
+    try:
+        service = NormService(open_store(store))
+        if batch is not None:
+            _check_batch(service, batch, out)
+            return
+        if text is None:
+            raise typer.BadParameter("give TEXT or --batch FILE")
+        extra = []
+        for item in norm or []:
+            body, _, judgment = item.partition("|")
+            extra.append(RequestNorm(text=body.strip(), judgment=judgment.strip() or None))
+        context = _context(country, setting, role, other_role, attribute, environment)
+        result = service.check(text, context, extra, graph)  # type: ignore[arg-type]
+    except NormkgError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        console.print_json(result.model_dump_json())
+    else:
+        console.print(render_text(result), highlight=False)
+
+
+def _check_batch(service: object, path: Path, out: Path | None) -> None:
+    from pydantic import ValidationError
+
+    from normkg.errors import InputError
+    from normkg.reasoning.checker import RequestNorm
+    from normkg.reasoning.context import Context
+
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            if not isinstance(data, dict) or not isinstance(data.get("response"), str):
+                raise InputError(f"{path}:{number}: each line needs a 'response' string")
+            context = Context(**data["context"]) if data.get("context") else None
+            extra = [RequestNorm(**n) for n in data.get("norms") or []]
+        except (json.JSONDecodeError, ValidationError, TypeError) as exc:
+            raise InputError(f"{path}:{number}: {exc}") from exc
+        items.append(
+            (data.get("id", number), data["response"], context, extra, bool(data.get("use_graph", True)))
+        )
+    target = out.open("w", encoding="utf-8") if out else sys.stdout
+    chunk = 32
+    with Progress(
+        TextColumn("checking"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err_console,
+    ) as progress:
+        task = progress.add_task("check", total=len(items))
+        for start in range(0, len(items), chunk):
+            part = items[start : start + chunk]
+            results = service.check_batch([(i[1], i[2], i[3], i[4]) for i in part])  # type: ignore[attr-defined]
+            for item, result in zip(part, results, strict=True):
+                findings = [f.model_dump() for f in result.findings]
+                target.write(
+                    json.dumps({"id": item[0], "verdict": result.verdict, "findings": findings}) + "\n"
+                )
+            progress.advance(task, len(part))
+    if out:
+        target.close()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    store: StoreOpt = None,
+) -> None:
+    """Serve the REST API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from normkg.api.app import create_app
+    from normkg.kg.open import open_store
+
+    settings = get_settings()
+    try:
+        application = create_app(settings, open_store(store), warm=True)
+    except NormkgError as exc:
+        _fail(exc)
+        return
+    uvicorn.run(application, host=host, port=port, log_level=settings.log_level.lower())

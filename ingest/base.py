@@ -243,7 +243,9 @@ def read_csv(path: Path, root: Path, *, required: tuple[str, ...] = ()) -> Itera
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        yield BadRecord(rel, raw[: exc.start].count(b"\n") + 1, f"not UTF-8 ({exc.reason}); bad bytes replaced")
+        yield BadRecord(
+            rel, raw[: exc.start].count(b"\n") + 1, f"not UTF-8 ({exc.reason}); bad bytes replaced"
+        )
         text = raw.decode("utf-8-sig", errors="replace")
     if not text.strip():
         yield BadRecord(rel, 1, "empty file")

@@ -38,7 +38,6 @@ _WORDS: dict[str, ox.NamedNode] = {
 }
 
 
-
 @cache
 def grade_polarity() -> dict[str, int]:
     """Polarity of every judgment grade, read from the ontology (nkg:polarity)."""
@@ -54,7 +53,9 @@ def judgment_words() -> list[str]:
 def judgment_grade(word: str, field: str = "judgment") -> ox.NamedNode:
     grade = _WORDS.get(" ".join(word.strip().lower().split()))
     if grade is None:
-        raise InputError(f"{field}: unknown judgment {word!r}", hint="use one of: " + ", ".join(judgment_words()))
+        raise InputError(
+            f"{field}: unknown judgment {word!r}", hint="use one of: " + ", ".join(judgment_words())
+        )
     return grade
 
 

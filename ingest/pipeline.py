@@ -69,8 +69,12 @@ def ingest_source(
     current = store.sources().get(loader.name)
     if not force and current is not None and current.content_key == key:
         return SourceReport(
-            loader.name, current.rows_read, current.rows_rejected, current.triples,
-            time.perf_counter() - start, unchanged=True,
+            loader.name,
+            current.rows_read,
+            current.rows_rejected,
+            current.triples,
+            time.perf_counter() - start,
+            unchanged=True,
         )
     result = loader.run()
     if progress:

@@ -36,7 +36,11 @@ LOADERS: tuple[LoaderEntry, ...] = (
     LoaderEntry("daily-dilemmas", "daily-dilemmas", _P + "daily_dilemmas:DailyDilemmasLoader"),
     LoaderEntry("scruples", "scruples", _P + "scruples:ScruplesLoader"),
     LoaderEntry("blend", "blend", _P + "blend:BlendLoader"),
-    LoaderEntry("moral-foundations-dictionary", "moral-foundations-dictionary", _P + "moral_foundations:MoralFoundationsLoader"),
+    LoaderEntry(
+        "moral-foundations-dictionary",
+        "moral-foundations-dictionary",
+        _P + "moral_foundations:MoralFoundationsLoader",
+    ),
     LoaderEntry("cvc", "cvc", _P + "cvc:CvcLoader"),
     LoaderEntry("moral-graph-elicitation", "moral-graph-elicitation", _P + "mge:MgeLoader"),
 )

@@ -9,11 +9,10 @@ from __future__ import annotations
 from functools import cache
 
 import pycountry
+import pyoxigraph as ox
 
 from normkg.ingest.base import RowError, RowTriples
 from normkg.ontology.namespace import NKG, SKOS, mint
-
-import pyoxigraph as ox
 
 # Names the sources use that pycountry does not resolve by itself.
 _COUNTRY_ALIASES = {

@@ -132,9 +132,9 @@ class OxigraphStore:
         live = {v.value for v in self._live_versions()} | {CATALOG_GRAPH.value}
         version_prefix = mint("graph", "x").value[: -len("x")]
         for graph in list(self._store.named_graphs()):
-            if isinstance(graph, ox.NamedNode) and graph.value.startswith(version_prefix):
-                if graph.value not in live:
-                    self._store.remove_graph(graph)
+            stale = isinstance(graph, ox.NamedNode) and graph.value.startswith(version_prefix)
+            if stale and graph.value not in live:
+                self._store.remove_graph(graph)
 
     # ---- writes --------------------------------------------------------------------------
     def replace(
@@ -151,7 +151,12 @@ class OxigraphStore:
             try:
                 catalog = self._catalog()
                 old = catalog.get(source)
-                if skip_if_unchanged and old is not None and content_key and old.info.content_key == content_key:
+                if (
+                    skip_if_unchanged
+                    and old is not None
+                    and content_key
+                    and old.info.content_key == content_key
+                ):
                     return ReplaceResult(source, old.info.triples, unchanged=True)
                 self._collect_garbage()
                 version = mint("graph", source, "v", uuid.uuid4().hex)
@@ -187,13 +192,13 @@ class OxigraphStore:
             if entry is None:
                 return
             g = source_graph(source)
-            self._store.update(
-                f"DELETE WHERE {{ GRAPH {CATALOG_GRAPH} {{ {g} ?p ?o }} }}"
-            )
+            self._store.update(f"DELETE WHERE {{ GRAPH {CATALOG_GRAPH} {{ {g} ?p ?o }} }}")
             self._store.remove_graph(entry.version)
 
     def _graph_size(self, graph: ox.NamedNode) -> int:
-        result = self._store.query(bind("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": graph}))
+        result = self._store.query(
+            bind("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": graph})
+        )
         return int(next(iter(result))["n"].value)
 
     # ---- reads ---------------------------------------------------------------------------

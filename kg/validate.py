@@ -55,18 +55,18 @@ def shapes_graph() -> rdflib.Graph:
 
 def _violations(results: rdflib.Graph) -> list[Violation]:
     found: list[Violation] = []
-    for result in results.subjects(rdflib.RDF.type, _SH.ValidationResult):
-        def value(p: rdflib.URIRef) -> str:
-            v = results.value(result, p)
-            return "" if v is None else str(v)
+    def value(result: rdflib.term.Node, p: rdflib.URIRef) -> str:
+        v = results.value(result, p)
+        return "" if v is None else str(v)
 
+    for result in results.subjects(rdflib.RDF.type, _SH.ValidationResult):
         found.append(
             Violation(
-                focus=value(_SH.focusNode),
-                path=value(_SH.resultPath),
-                message=value(_SH.resultMessage),
-                severity=value(_SH.resultSeverity).rsplit("#", 1)[-1],
-                shape=value(_SH.sourceShape),
+                focus=value(result, _SH.focusNode),
+                path=value(result, _SH.resultPath),
+                message=value(result, _SH.resultMessage),
+                severity=value(result, _SH.resultSeverity).rsplit("#", 1)[-1],
+                shape=value(result, _SH.sourceShape),
             )
         )
     return sorted(found, key=lambda v: (v.focus, v.path, v.message))

@@ -32,6 +32,13 @@ class Settings(BaseSettings):
         None, description="Folder with the source datasets; default: ../shared/data beside the checkout."
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    cache_dir: Path = Field(
+        Path("./var/cache"), description="Where norm embeddings computed at ingest are kept."
+    )
+    source_priority: list[str] = Field(
+        default_factory=list,
+        description="Optional tie-break for conflicts: sources in order of priority (e.g. norm packs first).",
+    )
     store_user: str | None = Field(None, description="User name for a remote store.")
     store_password: SecretStr | None = Field(None, description="Password for a remote store.")
     store_timeout_s: float = Field(30.0, description="Timeout of one request to a remote store, seconds.")
@@ -40,7 +47,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_000_000, description="Largest request body the API accepts (413 above).")
     max_batch: int = Field(256, description="Largest number of items in a batch request.")
     sparql_timeout_s: float = Field(5.0, description="Time limit of a user SPARQL query, seconds.")
-    cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins (none: CORS off).")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Allowed CORS origins (none: CORS off)."
+    )
 
     def resolve_data_dir(self) -> Path:
         """The data folder: NORMKG_DATA_DIR, else ../shared/data beside the checkout or the cwd."""

@@ -16,4 +16,18 @@ from normkg.ontology.namespace import (
     source_graph,
 )
 
-__all__ = ["DCAT", "DCTERMS", "INSTANCES", "NKG", "OWL", "PROV", "RDF", "RDFS", "SH", "SKOS", "XSD", "mint", "source_graph"]
+__all__ = [
+    "DCAT",
+    "DCTERMS",
+    "INSTANCES",
+    "NKG",
+    "OWL",
+    "PROV",
+    "RDF",
+    "RDFS",
+    "SH",
+    "SKOS",
+    "XSD",
+    "mint",
+    "source_graph",
+]

@@ -83,7 +83,9 @@ def _load() -> tuple[Vocabulary, str, dict[str, str]]:
     ontology = next(graph.subjects(rdflib.RDF.type, _OWL_ONTOLOGY))
     base = str(graph.value(ontology, _VANN_URI))
     declared = frozenset(
-        str(s)[len(base) :] for s in graph.subjects() if isinstance(s, rdflib.URIRef) and str(s).startswith(base)
+        str(s)[len(base) :]
+        for s in graph.subjects()
+        if isinstance(s, rdflib.URIRef) and str(s).startswith(base)
     )
     nkg = Vocabulary(base, declared)
     instance_base = str(graph.value(ontology, rdflib.URIRef(nkg.instanceNamespace.value)))

@@ -12,7 +12,16 @@ from collections.abc import Iterator
 
 import pyoxigraph as ox
 
-from normkg.ingest.base import BadRecord, DatasetInfo, Loader, Record, RowError, RowTriples, read_jsonl, require
+from normkg.ingest.base import (
+    BadRecord,
+    DatasetInfo,
+    Loader,
+    Record,
+    RowError,
+    RowTriples,
+    read_jsonl,
+    require,
+)
 from normkg.ontology.namespace import NKG, mint
 
 
@@ -21,7 +30,8 @@ class MoralStoriesLoader(Loader):
     inputs = ("dev.jsonl",)
     dataset = DatasetInfo(
         title="Moral Stories (norm-distance split, action+norm, dev)",
-        citation="Emelin, Le Bras, Hwang, Forbes, Choi (2021). Moral Stories: Situated Reasoning about Norms, "
+        citation="Emelin, Le Bras, Hwang, Forbes, Choi (2021). Moral Stories: Situated Reasoning about "
+        "Norms, "
         "Intents, Actions, and their Consequences. EMNLP 2021.",
         license="MIT",
         license_iri="https://opensource.org/licenses/MIT",

@@ -196,7 +196,9 @@ class NormPackLoader(Loader):
             raise RowError("frame: expected a mapping")
         unknown = set(frame) - _FRAME_KEYS
         if unknown:
-            raise RowError(f"frame: unknown key(s) {', '.join(sorted(unknown))}; use {', '.join(sorted(_FRAME_KEYS))}")
+            raise RowError(
+                f"frame: unknown key(s) {', '.join(sorted(unknown))}; use {', '.join(sorted(_FRAME_KEYS))}"
+            )
         frame_node = add_frame(out, self._constraints(frame, out))
         if frame_node is not None:
             out.add(norm, NKG.hasFrame, frame_node)

@@ -1,0 +1,193 @@
+"""The context a norm is asked about, and its normalisation onto the graph's vocabulary.
+
+A context is what the user knows about the situation: country, setting, the actor's role, other
+people's roles, personal attributes (NormBank's kinds: age bracket, gender, religion, ...),
+environment conditions (NormBank's constraint slots: time of day, ...) and a free-text situation.
+Countries are normalised with pycountry (an unknown country is an error: a wrong country would give
+wrong norms); the other words are mapped onto the graph (see ``vocabulary``) and every mapping is
+reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pycountry
+import pyoxigraph as ox
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from normkg.errors import InputError
+from normkg.ontology.namespace import NKG
+from normkg.reasoning.vocabulary import Mapping, MatchMethod, Vocabulary, VocabularyKind
+
+_MAX_TERM = 200
+
+
+class Context(BaseModel):
+    """What is known about the situation. Every field is optional."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    country: str | None = Field(None, max_length=100, description="ISO 3166 code (JP, JPN) or name (Japan).")
+    setting: str | None = Field(
+        None, max_length=_MAX_TERM, description="Where it happens (restaurant, temple)."
+    )
+    role: str | None = Field(None, max_length=_MAX_TERM, description="The actor's role (customer, guest).")
+    other_roles: list[str] = Field(
+        default_factory=list, max_length=20, description="Roles of others present."
+    )
+    attributes: dict[str, str] = Field(
+        default_factory=dict, description="The actor's attributes by kind, e.g. {'age bracket': 'teenager'}."
+    )
+    other_attributes: dict[str, str] = Field(
+        default_factory=dict, description="Attributes of others present."
+    )
+    environment: dict[str, str] = Field(
+        default_factory=dict, description="Environment conditions by slot, e.g. {'time of day': 'night'}."
+    )
+    situation: str | None = Field(
+        None, max_length=2000, description="Free-text description of the situation."
+    )
+
+    @field_validator("other_roles")
+    @classmethod
+    def _short_roles(cls, roles: list[str]) -> list[str]:
+        for role in roles:
+            if len(role) > _MAX_TERM:
+                raise ValueError(f"a role may have at most {_MAX_TERM} characters")
+        return roles
+
+    @field_validator("attributes", "other_attributes", "environment")
+    @classmethod
+    def _small_maps(cls, values: dict[str, str]) -> dict[str, str]:
+        if len(values) > 20:
+            raise ValueError("at most 20 entries")
+        for key, value in values.items():
+            if len(key) > _MAX_TERM or len(value) > _MAX_TERM:
+                raise ValueError(f"keys and values may have at most {_MAX_TERM} characters")
+        return values
+
+    def is_empty(self) -> bool:
+        return not (
+            self.country
+            or self.setting
+            or self.role
+            or self.other_roles
+            or self.attributes
+            or self.other_attributes
+            or self.environment
+            or self.situation
+        )
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One known fact of the normalised context: a frame property and the graph term it has."""
+
+    property: ox.NamedNode
+    value: ox.NamedNode
+    label: str
+    slot: (
+        str  # what the fact is about: 'country', 'setting', 'actor role', 'actor attribute: age bracket', ...
+    )
+
+
+@dataclass
+class NormalizedContext:
+    facts: list[Fact] = field(default_factory=list)
+    mappings: list[Mapping] = field(default_factory=list)
+    #: the slots the context says something about (a frame constraint on another slot is 'unknown')
+    known_slots: set[str] = field(default_factory=set)
+    situation: str | None = None
+    country_code: str | None = None
+
+    def values(self) -> set[str]:
+        return {f.value.value for f in self.facts}
+
+
+def country_code(given: str) -> str:
+    """ISO 3166-1 alpha-2 for a code or a name; InputError naming the field otherwise."""
+    text = given.strip()
+    found = None
+    if len(text) == 2:
+        found = pycountry.countries.get(alpha_2=text.upper())
+    elif len(text) == 3:
+        found = pycountry.countries.get(alpha_3=text.upper())
+    if found is None:
+        try:
+            found = pycountry.countries.lookup(text)
+        except LookupError:
+            try:
+                matches = pycountry.countries.search_fuzzy(text)
+            except LookupError:
+                matches = []
+            found = matches[0] if len(matches) == 1 else None
+    if found is None:
+        raise InputError(
+            f"context.country: unknown country {given!r}",
+            hint="give an ISO 3166 code (JP, JPN) or an English country name (Japan)",
+        )
+    return str(found.alpha_2)
+
+
+def _country_fact(code: str) -> Fact:
+    from normkg.ontology.namespace import mint
+
+    country = pycountry.countries.get(alpha_2=code)
+    return Fact(NKG.country, mint("country", code), country.name if country else code, "country")
+
+
+def normalize(context: Context, vocabulary: Vocabulary) -> NormalizedContext:
+    """Map ``context`` onto graph terms. Unknown countries raise; other unmatched words are reported."""
+    out = NormalizedContext(situation=context.situation)
+    if context.country:
+        code = country_code(context.country)
+        out.country_code = code
+        out.facts.append(_country_fact(code))
+        out.known_slots.add("country")
+    setting_iri: str | None = None
+    if context.setting:
+        out.known_slots.add("setting")
+        m = vocabulary.match("setting", context.setting, VocabularyKind.SETTING)
+        out.mappings.append(m)
+        if m.term:
+            setting_iri = m.term.iri
+            out.facts.append(Fact(NKG.setting, ox.NamedNode(m.term.iri), m.term.label, "setting"))
+    if context.role:
+        out.known_slots.add("actor role")
+        m = vocabulary.match("role", context.role, VocabularyKind.ROLE, group=setting_iri)
+        out.mappings.append(m)
+        if m.term:
+            out.facts.append(Fact(NKG.actorRole, ox.NamedNode(m.term.iri), m.term.label, "actor role"))
+    if context.other_roles:
+        out.known_slots.add("other role")
+    for i, role in enumerate(context.other_roles):
+        m = vocabulary.match(f"other_roles[{i}]", role, VocabularyKind.ROLE, group=setting_iri)
+        out.mappings.append(m)
+        if m.term:
+            out.facts.append(Fact(NKG.otherRole, ox.NamedNode(m.term.iri), m.term.label, "other role"))
+    for field_name, prop, who, values in (
+        ("attributes", NKG.actorAttribute, "actor attribute", context.attributes),
+        ("other_attributes", NKG.otherAttribute, "other attribute", context.other_attributes),
+    ):
+        for kind, value in values.items():
+            slot = f"{who}: {kind.strip().lower()}"
+            out.known_slots.add(slot)
+            m = vocabulary.match(f"{field_name}.{kind}", value, VocabularyKind.ATTRIBUTE, group_label=kind)
+            out.mappings.append(m)
+            if m.term:
+                out.facts.append(Fact(prop, ox.NamedNode(m.term.iri), m.term.label, slot))
+    for slot_name, value in context.environment.items():
+        slot = f"environment: {slot_name.strip().lower()}"
+        out.known_slots.add(slot)
+        m = vocabulary.match(
+            f"environment.{slot_name}", value, VocabularyKind.CONDITION, group_label=slot_name
+        )
+        out.mappings.append(m)
+        if m.term:
+            out.facts.append(Fact(NKG.environment, ox.NamedNode(m.term.iri), m.term.label, slot))
+    return out
+
+
+def unmatched(mappings: list[Mapping]) -> list[Mapping]:
+    return [m for m in mappings if m.method is MatchMethod.UNMATCHED]

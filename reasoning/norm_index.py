@@ -1,0 +1,120 @@
+"""The norm index: every graph norm with its MiniLM vectors, computed once at ingest and cached.
+
+Why cached on disk and keyed by the store's content: embedding the ~13k norms takes about half a
+minute on two cores, which must never happen per request. ``normkg ingest`` builds the index right
+after loading; ``normkg serve`` loads it, and rebuilds it only if the store changed since (same
+sources with the same content keys -> same file name).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from normkg.kg.store import GraphStore
+from normkg.kg.terms import to_python
+from normkg.reasoning.judge import NormJudge
+
+log = logging.getLogger(__name__)
+
+INDEX_VERSION = 1
+
+
+@dataclass(frozen=True)
+class IndexedNorm:
+    norm: str
+    text: str
+    frame: str | None
+    polarity: int | None
+    behavior: str | None
+    source: str | None
+
+
+class NormIndex:
+    """Norms and their vectors: ``retrieval`` for finding candidates, ``judge`` for the decision model."""
+
+    def __init__(self, norms: list[IndexedNorm], retrieval: np.ndarray, judge: np.ndarray, key: str) -> None:
+        self.norms = norms
+        self.retrieval = retrieval
+        self.judge = judge
+        self.key = key
+        self.position = {n.norm: i for i, n in enumerate(norms)}
+
+    def __len__(self) -> int:
+        return len(self.norms)
+
+    # ---- building --------------------------------------------------------------------------
+    @staticmethod
+    def store_key(store: GraphStore, judge: NormJudge) -> str:
+        """Changes whenever a source's content or the judge's version changes."""
+        parts = [f"v{INDEX_VERSION}", judge.version]
+        for name, info in sorted(store.sources().items()):
+            parts.append(f"{name}:{info.content_key}:{info.triples}")
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
+
+    @staticmethod
+    def read_norms(store: GraphStore) -> list[IndexedNorm]:
+        found: dict[str, IndexedNorm] = {}
+        for row in store.query("norm_index"):
+            norm = row["norm"].value
+            text = row["text"]
+            language = getattr(text, "language", None)
+            previous = found.get(norm)
+            if previous is not None and language not in (None, "en"):
+                continue
+            polarity = to_python(row.get("polarity"))
+            found[norm] = IndexedNorm(
+                norm=norm,
+                text=text.value,
+                frame=row["frame"].value if "frame" in row else None,
+                polarity=int(polarity) if isinstance(polarity, int | float) else None,
+                behavior=row["behavior"].value if "behavior" in row else None,
+                source=row["source"].value if "source" in row else None,
+            )
+        return [found[k] for k in sorted(found)]
+
+    @classmethod
+    def build(cls, store: GraphStore, judge: NormJudge) -> NormIndex:
+        norms = cls.read_norms(store)
+        texts = [n.text for n in norms]
+        retrieval = judge.embed_for_retrieval(texts)
+        judge_vectors = judge.embed_norms(texts)
+        return cls(norms, retrieval, judge_vectors, cls.store_key(store, judge))
+
+    # ---- cache -----------------------------------------------------------------------------
+    @staticmethod
+    def path(cache_dir: Path, key: str) -> Path:
+        return cache_dir / f"norm-index-{key}.npz"
+
+    def save(self, cache_dir: Path) -> Path:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        path = self.path(cache_dir, self.key)
+        meta = json.dumps([n.__dict__ for n in self.norms])
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, retrieval=self.retrieval, judge=self.judge, meta=np.array(meta))
+        tmp.replace(path)  # atomic: a reader never sees half a file
+        return path
+
+    @classmethod
+    def load(cls, cache_dir: Path, key: str) -> NormIndex | None:
+        path = cls.path(cache_dir, key)
+        if not path.is_file():
+            return None
+        with np.load(path, allow_pickle=False) as data:
+            norms = [IndexedNorm(**item) for item in json.loads(str(data["meta"]))]
+            return cls(norms, data["retrieval"], data["judge"], key)
+
+    @classmethod
+    def load_or_build(cls, store: GraphStore, judge: NormJudge, cache_dir: Path) -> NormIndex:
+        key = cls.store_key(store, judge)
+        index = cls.load(cache_dir, key)
+        if index is None:
+            log.warning("norm index for this store is not cached yet: building it now (once)")
+            index = cls.build(store, judge)
+            index.save(cache_dir)
+        return index

@@ -1,0 +1,235 @@
+"""The service both the CLI and the REST API call: one place that turns requests into answers.
+
+It keeps the read-only state that answering needs -- vocabulary, frame table, norm index, decision
+model -- and rebuilds it only when the store's content changes (its sources' content keys), so a
+norm pack uploaded through the API is visible to the next request.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyoxigraph as ox
+from pydantic import BaseModel, Field
+
+from normkg.errors import InputError, NotFoundError
+from normkg.kg.store import GraphStore
+from normkg.reasoning.applicability import FrameTable
+from normkg.reasoning.checker import Checker, CheckResult, RequestNorm
+from normkg.reasoning.context import Context, normalize
+from normkg.reasoning.explain import (
+    ConflictOut,
+    ContextOut,
+    FrameOut,
+    NormRef,
+    context_out,
+    frame_out,
+    norm_ref,
+)
+from normkg.reasoning.judge import NormJudge
+from normkg.reasoning.norm_index import NormIndex
+from normkg.reasoning.norms_query import norms_for_context
+from normkg.reasoning.vocabulary import Vocabulary
+from normkg.settings import Settings, get_settings
+
+
+class NormItem(BaseModel):
+    norm: NormRef
+    frame: FrameOut
+    score: float | None = Field(None, description="Similarity to q, when q is given.")
+    defeated_by: list[str] = []
+
+
+class NormsPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[NormItem]
+    conflicts: list[ConflictOut]
+    context: ContextOut
+
+
+class SourceOut(BaseModel):
+    name: str
+    title: str | None = None
+    license: str | None = None
+    license_iri: str | None = None
+    citation: str | None = None
+    rows: int
+    rejected: int
+    triples: int
+
+
+@dataclass
+class _State:
+    key: tuple[tuple[str, str, int], ...]
+    vocabulary: Vocabulary
+    frames: FrameTable
+    index: NormIndex
+    checker: Checker
+
+
+class NormService:
+    def __init__(
+        self, store: GraphStore, settings: Settings | None = None, judge: NormJudge | None = None
+    ) -> None:
+        self.store = store
+        self.settings = settings or get_settings()
+        self._judge = judge
+        self._state: _State | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def judge(self) -> NormJudge:
+        if self._judge is None:
+            self._judge = NormJudge.load()
+        return self._judge
+
+    def _content_key(self) -> tuple[tuple[str, str, int], ...]:
+        return tuple((n, i.content_key, i.triples) for n, i in sorted(self.store.sources().items()))
+
+    def state(self) -> _State:
+        key = self._content_key()
+        state = self._state
+        if state is not None and state.key == key:
+            return state
+        with self._lock:
+            if self._state is not None and self._state.key == key:
+                return self._state
+            vocabulary = Vocabulary.from_store(self.store)
+            frames = FrameTable.from_store(self.store, vocabulary)
+            index = NormIndex.load_or_build(self.store, self.judge, self.settings.cache_dir)
+            checker = Checker(
+                index, frames, vocabulary, self.judge, self.norm_ref, self.settings.source_priority
+            )
+            self._state = _State(key, vocabulary, frames, index, checker)
+            return self._state
+
+    def warm_up(self) -> None:
+        """Load everything now (at server start), not on the first request."""
+        state = self.state()
+        state.checker.check_many(["Warm-up."], [None], [[]], [True])
+
+    # ---- norms -------------------------------------------------------------------------------
+    def norm_ref(self, norm: str) -> NormRef | None:
+        return norm_ref(self.store, norm)
+
+    def norm(self, norm_id: str) -> NormRef:
+        try:
+            node = ox.NamedNode(norm_id)
+        except ValueError:
+            raise InputError(f"id: {norm_id!r} is not an IRI") from None
+        state = self.state()
+        if norm_id not in state.index.position:
+            raise NotFoundError(f"no norm {norm_id}", hint="ids are the IRIs returned by GET /v1/norms")
+        ref = norm_ref(self.store, node.value)
+        if ref is None:
+            raise NotFoundError(f"no norm {norm_id}")
+        return ref
+
+    def norms(
+        self,
+        context: Context | None = None,
+        q: str | None = None,
+        sources: Sequence[str] = (),
+        limit: int = 20,
+        offset: int = 0,
+        include_general: bool = True,
+    ) -> NormsPage:
+        if not 1 <= limit <= 200:
+            raise InputError("limit: must be between 1 and 200")
+        if offset < 0:
+            raise InputError("offset: must be 0 or more")
+        state = self.state()
+        ctx = normalize(context or Context(), state.vocabulary)
+        known = set(self.store.sources())
+        for name in sources:
+            if name not in known:
+                raise InputError(f"source: unknown source {name!r}", hint="see GET /v1/sources")
+        query_vector = self.judge.embed_for_retrieval([q])[0] if q and q.strip() else None
+        answer = norms_for_context(
+            state.index,
+            state.frames,
+            ctx,
+            query_vector=query_vector,
+            sources=sources,
+            limit=limit,
+            offset=offset,
+            source_priority=self.settings.source_priority,
+            include_general=include_general,
+        )
+        items = [
+            NormItem(
+                norm=self.norm_ref(c.norm) or NormRef(id=c.norm, text=c.text),
+                frame=frame_out(c.match),
+                score=round(answer.scores[c.norm], 4) if c.norm in answer.scores else None,
+                defeated_by=c.defeated_by,
+            )
+            for c in answer.items
+        ]
+        shown = {c.norm for c in answer.items}
+        conflicts = [
+            ConflictOut(
+                behavior=conflict.behavior,
+                sides=[self.norm_ref(n) or NormRef(id=n, text="") for n in conflict.sides],
+                resolved_by_policy=conflict.resolved_by_policy,
+            )
+            for conflict in answer.conflicts
+            if shown & set(conflict.sides)
+        ]
+        return NormsPage(
+            total=answer.total,
+            limit=limit,
+            offset=offset,
+            items=items,
+            conflicts=conflicts,
+            context=context_out(ctx),
+        )
+
+    # ---- checking ----------------------------------------------------------------------------
+    def check(
+        self,
+        response: str,
+        context: Context | None = None,
+        norms: Sequence[RequestNorm] = (),
+        use_graph: bool = True,
+    ) -> CheckResult:
+        return self.check_batch([(response, context, list(norms), use_graph)])[0]
+
+    def check_batch(
+        self, items: Sequence[tuple[str, Context | None, list[RequestNorm], bool]]
+    ) -> list[CheckResult]:
+        for i, (_, _, norms, use_graph) in enumerate(items):
+            if not use_graph and not norms:
+                raise InputError(f"items[{i}]: use_graph is false and no norms were given", hint="send norms")
+        checker = self.state().checker
+        return checker.check_many(
+            [i[0] for i in items], [i[1] for i in items], [i[2] for i in items], [i[3] for i in items]
+        )
+
+    # ---- sources -----------------------------------------------------------------------------
+    def sources(self) -> list[SourceOut]:
+        meta: dict[str, dict[str, Any]] = {}
+        for row in self.store.query("datasets"):
+            meta[row["source"].value] = {k: v.value for k, v in row.items()}
+        out: list[SourceOut] = []
+        for name, info in self.store.sources().items():
+            if name.startswith("_"):
+                continue
+            m = meta.get(name, {})
+            out.append(
+                SourceOut(
+                    name=name,
+                    title=m.get("title"),
+                    license=m.get("licenseNote"),
+                    license_iri=m.get("license"),
+                    citation=m.get("citation"),
+                    rows=info.rows_read,
+                    rejected=info.rows_rejected,
+                    triples=info.triples,
+                )
+            )
+        return out
