@@ -16,9 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
+from typing import TYPE_CHECKING
+
 from normkg.kg.store import GraphStore
 from normkg.kg.terms import to_python
-from normkg.reasoning.judge import NormJudge
+
+if TYPE_CHECKING:
+    from normkg.reasoning.judge import NormJudge
 
 log = logging.getLogger(__name__)
 
