@@ -13,6 +13,7 @@ import hashlib
 import inspect
 import io
 import json
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -174,8 +175,9 @@ class Loader(ABC):
         for path in self.input_files():
             digest.update(str(path.relative_to(self.root)).encode())
             digest.update(path.read_bytes())
-        digest.update(inspect.getsource(type(self)).encode())
-        digest.update(inspect.getsource(Loader).encode())
+        # the loader's whole module (its mapping helpers too) and this module's shared code
+        digest.update(inspect.getsource(sys.modules[type(self).__module__]).encode())
+        digest.update(inspect.getsource(sys.modules[__name__]).encode())
         digest.update(ontology_text().encode())
         return digest.hexdigest()
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from normkg.errors import InputError
 from normkg.ingest.judgments import polarity as word_polarity
-from normkg.ingest.loaders.norm_pack import behavior_node
+from normkg.ingest.loaders.normbank import behavior_node
 from normkg.reasoning.applicability import (
     Candidate,
     Conflict,

@@ -47,6 +47,7 @@ from normkg.ingest.judgments import judgment_grade
 from normkg.ingest.loaders.normbank import (
     attribute_kind_node,
     attribute_node,
+    behavior_node,
     condition_node,
     role_node,
     setting_node,
@@ -57,11 +58,6 @@ from normkg.ontology.namespace import NKG, SKOS, mint
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _FRAME_KEYS = {"country", "setting", "role", "other_roles", "attributes", "other_attributes", "environment"}
-
-
-def behavior_node(text: str) -> ox.NamedNode:
-    """The behaviour a norm is about, minted from its normalised text (shared by packs and requests)."""
-    return mint("behavior", "text", " ".join(text.casefold().split()).rstrip("."))
 
 
 def pack_source(name: str) -> str:
