@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from normkg.errors import NormkgError
+from normkg.errors import DataDirNotFound, NormkgError, SourceError
 from normkg.settings import get_settings
 
 app = typer.Typer(
@@ -68,7 +68,11 @@ def ingest(
         packs = [NormPackLoader(p) for p in pack or []]
         if sources or not packs:
             folder = data_dir or settings.resolve_data_dir()
+            if not folder.is_dir():
+                raise DataDirNotFound(f"data folder {folder} not found", hint="check --data-dir or NORMKG_DATA_DIR")
             names = list(sources) if sources else available_sources(folder)
+            if not names:
+                raise SourceError(f"no known source folder under {folder}", hint="see README: Data and credits")
         else:
             folder, names = Path("."), []
         loaders: list[Loader] = [
