@@ -69,10 +69,14 @@ def ingest(
         if sources or not packs:
             folder = data_dir or settings.resolve_data_dir()
             if not folder.is_dir():
-                raise DataDirNotFound(f"data folder {folder} not found", hint="check --data-dir or NORMKG_DATA_DIR")
+                raise DataDirNotFound(
+                    f"data folder {folder} not found", hint="check --data-dir / NORMKG_DATA_DIR"
+                )
             names = list(sources) if sources else available_sources(folder)
             if not names:
-                raise SourceError(f"no known source folder under {folder}", hint="see README: Data and credits")
+                raise SourceError(
+                    f"no known source folder under {folder}", hint="see the README's data table"
+                )
         else:
             folder, names = Path("."), []
         loaders: list[Loader] = [

@@ -10,7 +10,7 @@ variable to be projected; this works for both.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pyoxigraph as ox
 
@@ -29,29 +29,17 @@ def term_text(term: Term) -> str:
     return str(term)
 
 
-def bind(query: str, bindings: Mapping[str, Term] | None) -> str:
-    """``query`` with each ``?name`` bound to its term by a VALUES block."""
+def bind(query: str, bindings: Mapping[str, Term | Sequence[Term]] | None) -> str:
+    """``query`` with each ``?name`` bound: a term binds it to one value, a list to any of several."""
     if not bindings:
         return query
     match = _WHERE.search(query)
     if match is None:
         raise QueryError("a query with bound parameters needs an explicit WHERE { ... }")
-    names = list(bindings)
-    for name in names:
+    blocks: list[str] = []
+    for name, value in bindings.items():
         if not _VAR.match(name):
             raise QueryError(f"bad variable name {name!r}")
-    values = (
-        " VALUES (" + " ".join("?" + n for n in names) + ") { (" + " ".join(term_text(bindings[n]) for n in names) + ") } "
-    )
-    return query[: match.end()] + values + query[match.end() :]
-
-
-def bind_many(query: str, name: str, terms: list[Term]) -> str:
-    """``query`` with ``?name`` ranging over ``terms`` (an IN-list, bound the same safe way)."""
-    match = _WHERE.search(query)
-    if match is None:
-        raise QueryError("a query with bound parameters needs an explicit WHERE { ... }")
-    if not _VAR.match(name):
-        raise QueryError(f"bad variable name {name!r}")
-    values = f" VALUES ?{name} {{ " + " ".join(term_text(t) for t in terms) + " } "
-    return query[: match.end()] + values + query[match.end() :]
+        values = [value] if isinstance(value, ox.NamedNode | ox.Literal | ox.BlankNode) else list(value)
+        blocks.append(f" VALUES ?{name} {{ " + " ".join(term_text(v) for v in values) + " } ")
+    return query[: match.end()] + "".join(blocks) + query[match.end() :]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -205,7 +205,7 @@ class OxigraphStore:
     def sources(self) -> dict[str, GraphInfo]:
         return {name: entry.info for name, entry in sorted(self._catalog().items())}
 
-    def _query(self, query: str, bindings: Mapping[str, Term] | None) -> object:
+    def _query(self, query: str, bindings: Mapping[str, Term | Sequence[Term]] | None) -> object:
         versions = self._live_versions()
         try:
             return self._store.query(
@@ -217,10 +217,10 @@ class OxigraphStore:
         except (SyntaxError, ValueError, OSError, RuntimeError) as exc:
             raise _wrap(exc) from exc
 
-    def query(self, name: str, params: Mapping[str, Term] | None = None) -> list[Row]:
+    def query(self, name: str, params: Mapping[str, Term | Sequence[Term]] | None = None) -> list[Row]:
         return self.select(named_query(name), params)
 
-    def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]:
+    def select(self, query: str, bindings: Mapping[str, Term | Sequence[Term]] | None = None) -> list[Row]:
         result = self._query(query, bindings)
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")

@@ -8,15 +8,15 @@ new one, never half of each.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import BinaryIO, Protocol, runtime_checkable
 
 from normkg.kg.terms import Row, Term, Triple
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     TURTLE = "ttl"
     NQUADS = "nq"
     NTRIPLES = "nt"
@@ -85,7 +85,7 @@ class GraphStore(Protocol):
         """The live source graphs."""
         ...
 
-    def query(self, name: str, params: Mapping[str, Term] | None = None) -> list[Row]:
+    def query(self, name: str, params: Mapping[str, Term | Sequence[Term]] | None = None) -> list[Row]:
         """Run the named query ``name`` (kg/queries/NAME.rq or NAME.cypher) with bound ``params``.
 
         This is what reasoning and the API use, so that they never depend on a query language:
@@ -93,7 +93,7 @@ class GraphStore(Protocol):
         """
         ...
 
-    def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]:
+    def select(self, query: str, bindings: Mapping[str, Term | Sequence[Term]] | None = None) -> list[Row]:
         """Run a SPARQL SELECT over the union of live source graphs; ``bindings`` are bound, never pasted."""
         ...
 

@@ -134,45 +134,52 @@ def context_out(ctx: NormalizedContext) -> ContextOut:
     )
 
 
-def norm_ref(store: GraphStore, norm: str) -> NormRef | None:
-    """A graph norm with its provenance (named query ``norm_detail``)."""
+def norm_refs(store: GraphStore, norms: list[str]) -> dict[str, NormRef]:
+    """Graph norms with their provenance, in one query (named query ``norm_detail``)."""
     import pyoxigraph as ox
 
-    rows = store.query("norm_detail", {"norm": ox.NamedNode(norm)})
-    if not rows:
-        return None
+    if not norms:
+        return {}
+    rows = store.query("norm_detail", {"norm": [ox.NamedNode(n) for n in dict.fromkeys(norms)]})
     rows.sort(key=lambda r: getattr(r.get("text"), "language", "") != "en")
-    row = rows[0]
+    out: dict[str, NormRef] = {}
+    for row in rows:
+        norm = row["norm"].value
+        if norm in out:
+            continue
 
-    def text(key: str) -> str | None:
-        value = to_python(row.get(key))
-        return None if value is None else str(value)
+        def text(key: str, row: dict = row) -> str | None:  # type: ignore[type-arg]
+            value = to_python(row.get(key))
+            return None if value is None else str(value)
 
-    line = to_python(row.get("line"))
-    polarity = to_python(row.get("polarity"))
-    return NormRef(
-        id=norm,
-        text=text("text") or "",
-        judgment=text("judgmentLabel"),
-        judgment_text=text("judgmentText"),
-        polarity=int(polarity) if isinstance(polarity, int | float) else None,
-        deontic_status=text("deonticLabel"),
-        behavior=text("behaviorText"),
-        frame=text("frame"),
-        dataset=text("source"),
-        dataset_title=text("title"),
-        license=text("licenseNote"),
-        license_iri=text("license"),
-        citation=text("citation"),
-        source_row=SourceRowRef(
-            file=text("file"),
-            line=int(line) if isinstance(line, int) else None,
-            id=text("rowId"),
-            iri=text("row"),
+        line = to_python(row.get("line"))
+        polarity = to_python(row.get("polarity"))
+        out[norm] = NormRef(
+            id=norm,
+            text=text("text") or "",
+            judgment=text("judgmentLabel"),
+            judgment_text=text("judgmentText"),
+            polarity=int(polarity) if isinstance(polarity, int | float) else None,
+            deontic_status=text("deonticLabel"),
+            behavior=text("behaviorText"),
+            frame=text("frame"),
+            dataset=text("source"),
+            dataset_title=text("title"),
+            license=text("licenseNote"),
+            license_iri=text("license"),
+            citation=text("citation"),
+            source_row=SourceRowRef(
+                file=text("file"), line=int(line) if isinstance(line, int) else None, id=text("rowId"),
+                iri=text("row"),
+            )
+            if row.get("row") is not None
+            else None,
         )
-        if row.get("row") is not None
-        else None,
-    )
+    return out
+
+
+def norm_ref(store: GraphStore, norm: str) -> NormRef | None:
+    return norm_refs(store, [norm]).get(norm)
 
 
 def render_norm(norm: NormRef) -> str:

@@ -13,10 +13,9 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-
-from typing import TYPE_CHECKING
 
 from normkg.kg.store import GraphStore
 from normkg.kg.terms import to_python

@@ -28,6 +28,7 @@ from normkg.reasoning.explain import (
     context_out,
     frame_out,
     norm_ref,
+    norm_refs,
 )
 from normkg.reasoning.judge import NormJudge
 from normkg.reasoning.norm_index import NormIndex
@@ -161,9 +162,10 @@ class NormService:
             source_priority=self.settings.source_priority,
             include_general=include_general,
         )
+        refs = norm_refs(self.store, [c.norm for c in answer.items])
         items = [
             NormItem(
-                norm=self.norm_ref(c.norm) or NormRef(id=c.norm, text=c.text),
+                norm=refs.get(c.norm) or NormRef(id=c.norm, text=c.text),
                 frame=frame_out(c.match),
                 score=round(answer.scores[c.norm], 4) if c.norm in answer.scores else None,
                 defeated_by=c.defeated_by,
@@ -171,14 +173,15 @@ class NormService:
             for c in answer.items
         ]
         shown = {c.norm for c in answer.items}
+        shown_conflicts = [c for c in answer.conflicts if shown & set(c.sides)]
+        refs.update(norm_refs(self.store, [n for c in shown_conflicts for n in c.sides if n not in refs]))
         conflicts = [
             ConflictOut(
                 behavior=conflict.behavior,
-                sides=[self.norm_ref(n) or NormRef(id=n, text="") for n in conflict.sides],
+                sides=[refs.get(n) or NormRef(id=n, text="") for n in conflict.sides],
                 resolved_by_policy=conflict.resolved_by_policy,
             )
-            for conflict in answer.conflicts
-            if shown & set(conflict.sides)
+            for conflict in shown_conflicts
         ]
         return NormsPage(
             total=answer.total,

@@ -1,5 +1,6 @@
 // One norm with judgment, behaviour, frame and provenance (dataset and source row).
-MATCH (n:Resource {uri: $norm})
+// @iri: norm judgment deontic behavior frame dataset license row
+MATCH (n:Resource) WHERE n.uri IN $norm
 UNWIND n.nkg__text AS text
 OPTIONAL MATCH (n)-[:nkg__judgment]->(j:Resource)
 OPTIONAL MATCH (n)-[:nkg__deonticStatus]->(ds:Resource)
