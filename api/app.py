@@ -18,11 +18,12 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from normkg import __version__
+from normkg.api import moral_graph_routes
 from normkg.errors import InputError, NormkgError, QueryError
 from normkg.kg.open import open_store
 from normkg.kg.sparql_read import run_read_only
@@ -111,6 +112,8 @@ class _TooLarge(Exception):
 
 
 class CheckRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     response: str = Field(
         description="The model's response to check.", examples=["Sure, tip the waiter 20%."]
     )
@@ -128,6 +131,8 @@ class BatchItem(CheckRequest):
 
 
 class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     items: list[BatchItem] = Field(min_length=1)
 
 
@@ -144,6 +149,15 @@ class Health(BaseModel):
     version: str
     store: str
     triples: int
+
+
+class PackReport(BaseModel):
+    source: str
+    rows_read: int
+    rows_rejected: int
+    triples: int
+    unchanged: bool
+    rejected: list[str] = Field(description="file:line: reason, for each rejected norm")
 
 
 class SparqlResult(BaseModel):
@@ -218,7 +232,8 @@ def create_app(
         return request.app.state.service  # type: ignore[no-any-return]
 
     Reader = Annotated[NormService, Depends(reader)]
-    _ = writer  # write endpoints (norm packs, moral graphs) are mounted by their modules
+    Writer = Annotated[NormService, Depends(writer)]
+    app.include_router(moral_graph_routes.router(reader, writer))
 
     @app.exception_handler(_Unauthorized)
     async def unauthorized(request: Request, exc: _Unauthorized) -> JSONResponse:
@@ -297,6 +312,21 @@ def create_app(
                 entry.explanation_text = render_text(result)
             out.append(entry)
         return BatchResponse(results=out)
+
+    @app.post("/v1/norm-packs", response_model=PackReport, status_code=201, tags=["norms"])
+    async def upload_pack(request: Request, service: Writer) -> PackReport:
+        """Add or replace a norm pack: the body is the pack file (YAML, or CSV with content-type text/csv)."""
+        body = await request.body()
+        kind = request.headers.get("content-type", "").split(";")[0].strip()
+        report = service.upload_pack(body, ".csv" if kind == "text/csv" else ".yaml")
+        return PackReport(
+            source=report.source,
+            rows_read=report.rows_read,
+            rows_rejected=report.rows_rejected,
+            triples=report.triples,
+            unchanged=report.unchanged,
+            rejected=[str(i) for i in report.issues],
+        )
 
     @app.get("/v1/sparql", response_model=SparqlResult, tags=["graph"])
     def sparql(

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from normkg.api.cli_moral_graph import moral_graph_app
 from normkg.errors import DataDirNotFound, NormkgError, SourceError
 from normkg.settings import get_settings
 
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
+app.add_typer(moral_graph_app, name="moral-graph", help="Build, rank, plot and deduplicate moral graphs.")
 
 StoreOpt = Annotated[str | None, typer.Option("--store", help="Store URL (default: NORMKG_STORE).")]
 
@@ -101,6 +103,10 @@ def ingest(
 
                 reports.append(ingest_source(graph_store, loader, force=force, progress=step))
                 progress.advance(task)
+        mge = folder / "moral-graph-elicitation" / "dft-data"
+        graph_note = (
+            _store_mge_graph(graph_store, mge) if "moral-graph-elicitation" in names and mge.is_dir() else ""
+        )
         total = graph_store.count()
         index_note = _build_index(graph_store, settings) if index else "norm index: skipped (--no-index)"
         graph_store.close()
@@ -128,6 +134,8 @@ def ingest(
         "",
     )
     console.print(table)
+    if graph_note:
+        console.print(graph_note)
     console.print(index_note)
     for r in reports:
         for issue in r.issues[:show_issues]:
@@ -136,6 +144,20 @@ def ingest(
             err_console.print(
                 f"[yellow]... and {len(r.issues) - show_issues} more rejected rows in {r.source}[/yellow]"
             )
+
+
+def _store_mge_graph(graph_store: object, folder: Path) -> str:
+    """Build the moral graph of the MGE run from its raw tables and keep it next to the norms."""
+    from normkg.reasoning.moral_graph_io import default_graph_id, load_moral_graph
+    from normkg.reasoning.moral_graph_store import save_moral_graph
+
+    graph_id = default_graph_id(folder)
+    graph, report = load_moral_graph(folder, graph_id=graph_id)
+    stored = save_moral_graph(graph_store, graph, graph_id, report)  # type: ignore[arg-type]
+    return (
+        f"moral graph {graph_id}: {len(graph.values)} values, {len(graph.edges)} edges kept, "
+        f"{len(graph.contexts)} contexts ({stored.triples} triples)"
+    )
 
 
 def _build_index(graph_store: object, settings: object) -> str:

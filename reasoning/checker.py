@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from normkg.errors import InputError
 from normkg.ingest.judgments import polarity as word_polarity
@@ -47,6 +47,8 @@ MAX_REQUEST_NORMS = 100
 
 class RequestNorm(BaseModel):
     """A norm sent with the request, in addition to (or instead of) the graph's."""
+
+    model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=1000)
     judgment: str | None = Field(None, description="bad, good, ok, expected, unexpected, ...")

@@ -7,15 +7,19 @@ norm pack uploaded through the API is visible to the next request.
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 from pydantic import BaseModel, Field
 
-from normkg.errors import InputError, NotFoundError
+from normkg.errors import InputError, NotFoundError, SourceError
+from normkg.ingest.loaders.norm_pack import NormPackLoader
+from normkg.ingest.pipeline import SourceReport, ingest_source
 from normkg.kg.store import GraphStore
 from normkg.reasoning.applicability import FrameTable
 from normkg.reasoning.checker import Checker, CheckResult, RequestNorm
@@ -212,6 +216,20 @@ class NormService:
         return checker.check_many(
             [i[0] for i in items], [i[1] for i in items], [i[2] for i in items], [i[3] for i in items]
         )
+
+    # ---- writes ------------------------------------------------------------------------------
+    def upload_pack(self, body: bytes, suffix: str) -> SourceReport:
+        """Ingest an uploaded norm pack as its own source; a bad pack changes nothing stored."""
+        if not body.strip():
+            raise InputError("body: empty norm pack", hint="send the YAML (or CSV) of the pack")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"pack{suffix}"
+            path.write_bytes(body)
+            try:
+                loader = NormPackLoader(path)
+            except SourceError as exc:
+                raise InputError(exc.message.replace(str(path), "body"), hint=exc.hint) from exc
+            return ingest_source(self.store, loader)
 
     # ---- sources -----------------------------------------------------------------------------
     def sources(self) -> list[SourceOut]:

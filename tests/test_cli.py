@@ -28,10 +28,12 @@ def test_ingest_loads_every_source_slice(store_url: str) -> None:
     result = runner.invoke(app, ["stats", "--json", "--store", store_url])
     assert result.exit_code == 0, result.output
     stats = json.loads(result.output)
-    assert set(stats["sources"]) == {entry.name for entry in LOADERS}
+    # every loader's source, plus the moral graph built from the MGE slice's votes
+    assert set(stats["sources"]) == {entry.name for entry in LOADERS} | {"moral-graph-mge-dft-data"}
     for name, info in stats["sources"].items():
         assert info["rows"] > 0 and info["triples"] > 0, name
         assert info["rejected"] == 0, name
+    assert stats["classes"]["WiserThan"] > 0
     assert stats["classes"]["Norm"] > 0 and stats["classes"]["SourceRow"] > 0
 
 
