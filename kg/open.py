@@ -23,7 +23,26 @@ def _oxigraph(url: str, settings: Settings) -> GraphStore:
     return OxigraphStore(Path(location).expanduser())
 
 
-_FACTORIES: dict[str, Callable[[str, Settings], GraphStore]] = {"oxigraph": _oxigraph}
+def _sparql(url: str, settings: Settings) -> GraphStore:
+    from normkg.kg.sparql_store import SparqlStore
+
+    return SparqlStore.from_url(url, settings)
+
+
+def _neo4j(url: str, settings: Settings) -> GraphStore:
+    from normkg.kg.neo4j_store import Neo4jStore
+
+    return Neo4jStore.from_url(url, settings)
+
+
+_FACTORIES: dict[str, Callable[[str, Settings], GraphStore]] = {
+    "oxigraph": _oxigraph,
+    "sparql+http": _sparql,
+    "sparql+https": _sparql,
+    "neo4j": _neo4j,
+    "neo4j+s": _neo4j,
+    "bolt": _neo4j,
+}
 
 
 def register_store(scheme: str, factory: Callable[[str, Settings], GraphStore]) -> None:

@@ -206,16 +206,22 @@ class OxigraphStore:
         return {name: entry.info for name, entry in sorted(self._catalog().items())}
 
     def _query(self, query: str, bindings: Mapping[str, Term | Sequence[Term]] | None) -> object:
-        versions = self._live_versions()
+        """Query the live versions. A replace may swap and drop a version between reading the catalog
+        and querying; the query's snapshot is taken when it starts, so if the catalog is the same
+        after the call, the snapshot saw exactly those versions; otherwise ask again."""
+        text = bind(query, bindings)
         try:
-            return self._store.query(
-                bind(query, bindings),
-                prefixes=PREFIXES,
-                default_graph=versions or [mint("graph", "_empty")],
-                named_graphs=versions or [mint("graph", "_empty")],
-            )
+            versions = self._live_versions()
+            for _ in range(20):
+                graphs = versions or [mint("graph", "_empty")]
+                result = self._store.query(text, prefixes=PREFIXES, default_graph=graphs, named_graphs=graphs)
+                after = self._live_versions()
+                if after == versions:
+                    return result
+                versions = after
         except (SyntaxError, ValueError, OSError, RuntimeError) as exc:
             raise _wrap(exc) from exc
+        raise StoreError("the store kept changing while it was read", hint="retry the request")
 
     def query(self, name: str, params: Mapping[str, Term | Sequence[Term]] | None = None) -> list[Row]:
         return self.select(named_query(name), params)

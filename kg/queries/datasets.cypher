@@ -1,4 +1,5 @@
 // The datasets in the store with their credits (title, license, citation).
+// @iri: dataset license
 MATCH (d:Resource:nkg__Dataset)
 OPTIONAL MATCH (d)-[:dcterms__license]->(lic:Resource)
 RETURN d.uri AS dataset, head(d.nkg__sourceName) AS source, head(d.dcterms__title) AS title,

@@ -1,4 +1,5 @@
 // Every frame with its constraints (relationship type = frame property, target = value).
+// @iri: frame property value
 MATCH (f:Resource:nkg__Frame)-[r]->(v:Resource)
 WHERE type(r) IN ['nkg__country', 'nkg__region', 'nkg__setting', 'nkg__actorRole', 'nkg__otherRole',
                   'nkg__actorAttribute', 'nkg__otherAttribute', 'nkg__environment', 'nkg__actorAlsoDoing']

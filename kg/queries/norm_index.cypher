@@ -1,4 +1,5 @@
 // Every norm (and principle) with text, frame, judgment polarity, behaviour and source.
+// @iri: norm frame behavior
 MATCH (n:Resource)
 WHERE n:nkg__Norm OR n:nkg__Principle
 UNWIND n.nkg__text AS text
