@@ -505,3 +505,49 @@ def serve(
         _fail(exc)
         return
     uvicorn.run(application, host=host, port=port, log_level=settings.log_level.lower())
+
+
+@app.command()
+def copy(
+    to: Annotated[str, typer.Option("--to", help="Target store URL.")],
+    from_: Annotated[
+        str | None, typer.Option("--from", help="Source store URL (default: NORMKG_STORE).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Copy sources the target already has unchanged.")
+    ] = False,
+) -> None:
+    """Move a whole graph between stores (embedded, SPARQL server, Neo4j), checking counts at the end."""
+    from normkg.kg.copy import copy_store
+    from normkg.kg.open import open_store
+
+    try:
+        source, target = open_store(from_), open_store(to)
+        total = sum(info.triples for info in source.sources().values())
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=err_console,
+        ) as progress:
+            task = progress.add_task("copy", total=total)
+            done: dict[str, int] = {}
+
+            def step(name: str, copied: int, of: int) -> None:
+                done[name] = copied
+                progress.update(task, description=f"copy {name}", completed=sum(done.values()))
+
+            counts = copy_store(source, target, step, force=force)
+        source.close()
+        target.close()
+    except NormkgError as exc:
+        _fail(exc)
+        return
+    table = Table(title=f"copied {source.url} -> {target.url}")
+    table.add_column("source")
+    table.add_column("triples", justify="right")
+    for name, n in counts.items():
+        table.add_row(name, str(n))
+    console.print(table)
+    console.print(f"{sum(counts.values())} triples; counts match")

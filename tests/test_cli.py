@@ -77,3 +77,13 @@ def test_missing_data_dir_is_a_clear_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["ingest", "--data-dir", str(tmp_path / "none"), "--store", "oxigraph:memory"])
     assert result.exit_code == 2
     assert "no known source folder" in result.output or "not found" in result.output
+
+
+def test_copy_moves_every_source_with_equal_counts(store_url: str, tmp_path: Path) -> None:
+    target = f"oxigraph:{tmp_path / 'copy'}"
+    result = runner.invoke(app, ["copy", "--from", store_url, "--to", target])
+    assert result.exit_code == 0, result.output
+    assert "counts match" in result.output
+    source_stats = json.loads(runner.invoke(app, ["stats", "--json", "--store", store_url]).output)
+    target_stats = json.loads(runner.invoke(app, ["stats", "--json", "--store", target]).output)
+    assert target_stats == source_stats
