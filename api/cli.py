@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +17,7 @@ from rich.table import Table
 
 from normkg.api.cli_moral_graph import moral_graph_app
 from normkg.errors import DataDirNotFound, NormkgError, SourceError
+from normkg.kg.store import GraphStore
 from normkg.settings import get_settings
 
 app = typer.Typer(
@@ -28,6 +31,18 @@ err_console = Console(stderr=True)
 app.add_typer(moral_graph_app, name="moral-graph", help="Build, rank, plot and deduplicate moral graphs.")
 
 StoreOpt = Annotated[str | None, typer.Option("--store", help="Store URL (default: NORMKG_STORE).")]
+
+
+@contextmanager
+def _session(url: str | None) -> Iterator[GraphStore]:
+    """Open the store for one command and always close it (the embedded store locks its folder)."""
+    from normkg.kg.open import open_store
+
+    graph_store = open_store(url)
+    try:
+        yield graph_store
+    finally:
+        graph_store.close()
 
 
 def _fail(exc: NormkgError) -> None:
@@ -63,7 +78,6 @@ def ingest(
     from normkg.ingest.loaders.norm_pack import NormPackLoader
     from normkg.ingest.pipeline import available_sources, ingest_source, load_ontology
     from normkg.ingest.registry import loader_class
-    from normkg.kg.open import open_store
 
     try:
         settings = get_settings()
@@ -84,32 +98,33 @@ def ingest(
         loaders: list[Loader] = [
             loader_class(n)(folder / loader_class(n).folder_name()) for n in names
         ] + list(packs)
-        graph_store = open_store(store)
-        reports = [load_ontology(graph_store, force)]
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=False,
-        ) as progress:
-            task = progress.add_task("ingest", total=len(loaders))
-            for loader in loaders:
-                progress.update(task, description=f"{loader.name}: mapping")
+        with _session(store) as graph_store:
+            reports = [load_ontology(graph_store, force)]
+            with Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=False,
+            ) as progress:
+                task = progress.add_task("ingest", total=len(loaders))
+                for loader in loaders:
+                    progress.update(task, description=f"{loader.name}: mapping")
 
-                def step(source: str, phase: str) -> None:
-                    progress.update(task, description=f"{source}: {phase}")
+                    def step(source: str, phase: str) -> None:
+                        progress.update(task, description=f"{source}: {phase}")
 
-                reports.append(ingest_source(graph_store, loader, force=force, progress=step))
-                progress.advance(task)
-        mge = folder / "moral-graph-elicitation" / "dft-data"
-        graph_note = (
-            _store_mge_graph(graph_store, mge) if "moral-graph-elicitation" in names and mge.is_dir() else ""
-        )
-        total = graph_store.count()
-        index_note = _build_index(graph_store, settings) if index else "norm index: skipped (--no-index)"
-        graph_store.close()
+                    reports.append(ingest_source(graph_store, loader, force=force, progress=step))
+                    progress.advance(task)
+            mge = folder / "moral-graph-elicitation" / "dft-data"
+            graph_note = (
+                _store_mge_graph(graph_store, mge)
+                if "moral-graph-elicitation" in names and mge.is_dir()
+                else ""
+            )
+            total = graph_store.count()
+            index_note = _build_index(graph_store, settings) if index else "norm index: skipped (--no-index)"
     except NormkgError as exc:
         _fail(exc)
         return
@@ -185,13 +200,11 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Counts per source and per class."""
-    from normkg.kg.open import open_store
     from normkg.kg.stats import graph_stats
 
     try:
-        graph_store = open_store(store)
-        result = graph_stats(graph_store)
-        graph_store.close()
+        with _session(store) as graph_store:
+            result = graph_stats(graph_store)
     except NormkgError as exc:
         _fail(exc)
         return
@@ -219,13 +232,11 @@ def validate(
     show: Annotated[int, typer.Option("--show", help="Violations to list per source.")] = 10,
 ) -> None:
     """Check the stored sources against the SHACL shapes (pySHACL); exit 1 if any violation."""
-    from normkg.kg.open import open_store
     from normkg.kg.validate import validate_store
 
     try:
-        graph_store = open_store(store)
-        reports = validate_store(graph_store, list(sources) if sources else None)
-        graph_store.close()
+        with _session(store) as graph_store:
+            reports = validate_store(graph_store, list(sources) if sources else None)
     except NormkgError as exc:
         _fail(exc)
         return
@@ -255,7 +266,6 @@ def export(
 ) -> None:
     """Write the graph (or some sources) to a file."""
     from normkg.errors import InputError
-    from normkg.kg.open import open_store
     from normkg.kg.store import ExportFormat
 
     try:
@@ -263,14 +273,13 @@ def export(
             export_format = ExportFormat(fmt)
         except ValueError:
             raise InputError(f"unknown format {fmt!r}", hint="use ttl, nq, nt or jsonld") from None
-        graph_store = open_store(store)
-        known = graph_store.sources()
-        for name in source or []:
-            if name not in known:
-                raise InputError(f"no source {name!r} in the store", hint="known: " + ", ".join(known))
-        with out.open("wb") as handle:
-            n = graph_store.export(handle, export_format, list(source) if source else None)
-        graph_store.close()
+        with _session(store) as graph_store:
+            known = graph_store.sources()
+            for name in source or []:
+                if name not in known:
+                    raise InputError(f"no source {name!r} in the store", hint="known: " + ", ".join(known))
+            with out.open("wb") as handle:
+                n = graph_store.export(handle, export_format, list(source) if source else None)
     except NormkgError as exc:
         _fail(exc)
         return
@@ -284,13 +293,11 @@ def sparql(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows.")] = False,
 ) -> None:
     """Run a read-only SPARQL query (prefixes nkg:, skos:, prov:, dcterms: ... are predeclared)."""
-    from normkg.kg.open import open_store
     from normkg.kg.sparql_read import run_read_only
 
     try:
-        graph_store = open_store(store)
-        result = run_read_only(graph_store, query)
-        graph_store.close()
+        with _session(store) as graph_store:
+            result = run_read_only(graph_store, query)
     except NormkgError as exc:
         _fail(exc)
         return
