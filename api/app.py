@@ -225,11 +225,11 @@ def create_app(
 
     def reader(request: Request) -> NormService:
         authorize(request, write=False)
-        return request.app.state.service  # type: ignore[no-any-return]
+        return request.app.state.service
 
     def writer(request: Request) -> NormService:
         authorize(request, write=True)
-        return request.app.state.service  # type: ignore[no-any-return]
+        return request.app.state.service
 
     Reader = Annotated[NormService, Depends(reader)]
     Writer = Annotated[NormService, Depends(writer)]

@@ -305,11 +305,18 @@ def sparql(
         console.print_json(json.dumps(result))
         return
     table = Table()
-    columns = sorted({k for row in result for k in row})
-    for column in columns:
-        table.add_column(column)
-    for row in result:
-        table.add_row(*(str(row.get(c, "")) for c in columns))
+    rows = [row for row in result if isinstance(row, dict)]
+    if len(rows) != len(result):  # CONSTRUCT / DESCRIBE: triples
+        for column in ("subject", "predicate", "object"):
+            table.add_column(column)
+        for triple in result:
+            table.add_row(*(str(t) for t in triple))
+    else:
+        columns = sorted({k for row in rows for k in row})
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*(str(row.get(c, "")) for c in columns))
     console.print(table)
 
 

@@ -135,7 +135,7 @@ class Loader(ABC):
     folder: ClassVar[str | None] = None
     dataset: DatasetInfo
     #: files (glob patterns relative to the folder) whose bytes decide whether re-ingest is needed
-    inputs: ClassVar[tuple[str, ...]] = ("**/*",)
+    inputs: tuple[str, ...] = ("**/*",)
 
     def __init__(self, root: Path) -> None:
         """``root`` is the dataset's own folder (e.g. ``shared/data/social-chem-101``)."""

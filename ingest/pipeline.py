@@ -51,7 +51,7 @@ def load_ontology(store: GraphStore, force: bool = False) -> SourceReport:
     start = time.perf_counter()
     text = ontology_text()
     triples: list[Triple] = [
-        (t.subject, t.predicate, t.object)  # type: ignore[misc]
+        (t.subject, t.predicate, t.object)
         for t in ox.parse(text.encode("utf-8"), ox.RdfFormat.TURTLE)
     ]
     key = hashlib.sha256(text.encode()).hexdigest()

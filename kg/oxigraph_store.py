@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 
@@ -87,6 +87,7 @@ class OxigraphStore:
         entries: dict[str, _Entry] = {}
         try:
             solutions = self._store.query(bind(_CATALOG_QUERY, {"catalog": CATALOG_GRAPH}), prefixes=PREFIXES)
+            assert isinstance(solutions, ox.QuerySolutions)
             for s in solutions:
                 name = s["name"].value
                 entries[name] = _Entry(
@@ -199,6 +200,7 @@ class OxigraphStore:
         result = self._store.query(
             bind("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": graph})
         )
+        assert isinstance(result, ox.QuerySolutions)
         return int(next(iter(result))["n"].value)
 
     # ---- reads ---------------------------------------------------------------------------
@@ -213,8 +215,10 @@ class OxigraphStore:
         try:
             versions = self._live_versions()
             for _ in range(20):
-                graphs = versions or [mint("graph", "_empty")]
-                result = self._store.query(text, prefixes=PREFIXES, default_graph=graphs, named_graphs=graphs)
+                graphs: list[ox.NamedNode | ox.BlankNode] = list(versions) or [mint("graph", "_empty")]
+                result = self._store.query(
+                    text, prefixes=PREFIXES, default_graph=list[Any](graphs), named_graphs=graphs
+                )
                 after = self._live_versions()
                 if after == versions:
                     return result
@@ -254,7 +258,7 @@ class OxigraphStore:
         result = self._query(query, bindings)
         if not isinstance(result, ox.QueryTriples):
             raise QueryError("expected a CONSTRUCT or DESCRIBE query")
-        return [(t.subject, t.predicate, t.object) for t in result]  # type: ignore[misc]
+        return [(t.subject, t.predicate, t.object) for t in result]
 
     def count(self, source: str | None = None) -> int:
         catalog = self._catalog()

@@ -19,5 +19,5 @@ def graph_stats(store: GraphStore) -> dict[str, Any]:
     for row in store.query("class_counts"):
         cls = row["class"]
         if cls in NKG:
-            classes[NKG.local_name(cls.value)] = int(row["n"].value)  # type: ignore[union-attr]
+            classes[NKG.local_name(cls.value)] = int(row["n"].value)
     return {"triples": store.count(), "sources": sources, "classes": dict(sorted(classes.items()))}

@@ -88,7 +88,7 @@ def validate_triples(source: str, triples: Iterable[Triple]) -> ValidationReport
         abort_on_first=False,
         allow_warnings=True,
     )
-    violations = [] if conforms else _violations(results)  # type: ignore[arg-type]
+    violations = [] if conforms else _violations(results)
     return ValidationReport(source, checked, time.perf_counter() - start, violations)
 
 

@@ -16,6 +16,7 @@ frame table; a frame's constraints are a set, so "more specific" is set inclusio
 
 from __future__ import annotations
 
+import builtins
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -55,7 +56,7 @@ class Constraint:
     label: str
     slot: str
 
-    @property
+    @builtins.property
     def property_name(self) -> str:
         return NKG.local_name(self.property)
 

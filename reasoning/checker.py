@@ -292,7 +292,7 @@ class Checker:
             if cand.norm in conflict.sides
         ]
         return Finding(
-            label=label.value,  # type: ignore[arg-type]
+            label=label.value,
             probability=probabilities[label.value],
             probabilities=probabilities,
             similarity=round(sim, 4),

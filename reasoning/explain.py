@@ -105,7 +105,7 @@ def constraint_out(c: Constraint) -> ConstraintOut:
 def frame_out(match: FrameMatch) -> FrameOut:
     return FrameOut(
         frame=match.frame,
-        status=match.status.value,  # type: ignore[arg-type]
+        status=match.status.value,
         confidence=round(match.confidence, 4),
         met=[constraint_out(c) for c in match.met],
         missing=[constraint_out(c) for c in match.missing],
@@ -117,7 +117,7 @@ def mapping_out(m: Mapping) -> MappingOut:
     return MappingOut(
         field=m.field,
         given=m.given,
-        method=m.method.value,  # type: ignore[arg-type]
+        method=m.method.value,
         score=round(m.score, 4),
         iri=m.term.iri if m.term else None,
         label=m.term.label if m.term else None,
@@ -148,7 +148,7 @@ def norm_refs(store: GraphStore, norms: list[str]) -> dict[str, NormRef]:
         if norm in out:
             continue
 
-        def text(key: str, row: dict = row) -> str | None:  # type: ignore[type-arg]
+        def text(key: str, row: dict = row) -> str | None:
             value = to_python(row.get(key))
             return None if value is None else str(value)
 

@@ -45,7 +45,14 @@ def test_health_and_openapi(client: TestClient) -> None:
     health = client.get("/healthz").json()
     assert health["ok"] and health["triples"] > 0
     paths = client.get("/openapi.json").json()["paths"]
-    for path in ("/v1/norms", "/v1/norms/{norm_id}", "/v1/check", "/v1/check/batch", "/v1/sources", "/v1/sparql"):
+    for path in (
+        "/v1/norms",
+        "/v1/norms/{norm_id}",
+        "/v1/check",
+        "/v1/check/batch",
+        "/v1/sources",
+        "/v1/sparql",
+    ):
         assert path in paths
 
 
@@ -57,10 +64,14 @@ def test_sources_credit_every_dataset(client: TestClient) -> None:
 
 
 def test_norms_for_a_context_put_the_specific_norm_first_and_list_the_defeated(client: TestClient) -> None:
-    page = client.get("/v1/norms", params={"country": "JP", "setting": "restaurant", "role": "customer",
-                                           "source": PACK}).json()
+    page = client.get(
+        "/v1/norms", params={"country": "JP", "setting": "restaurant", "role": "customer", "source": PACK}
+    ).json()
     ids = [item["norm"]["id"] for item in page["items"]]
-    specific, general = mint("norm", PACK, "tip-japan-restaurant").value, mint("norm", PACK, "tip-good-service").value
+    specific, general = (
+        mint("norm", PACK, "tip-japan-restaurant").value,
+        mint("norm", PACK, "tip-good-service").value,
+    )
     assert ids[0] == specific
     defeated = next(item for item in page["items"] if item["norm"]["id"] == general)
     assert defeated["defeated_by"] == [specific]
@@ -79,8 +90,10 @@ def test_norms_paginate_and_rank_by_text(client: TestClient) -> None:
 
 
 def test_norm_by_id_has_its_provenance(client: TestClient) -> None:
-    norm_id = client.get("/v1/norms", params={"source": "social-chem-101", "limit": 1}).json()["items"][0]["norm"]["id"]
-    short = norm_id[len(INSTANCE_BASE):]
+    norm_id = client.get("/v1/norms", params={"source": "social-chem-101", "limit": 1}).json()["items"][0][
+        "norm"
+    ]["id"]
+    short = norm_id[len(INSTANCE_BASE) :]
     norm = client.get(f"/v1/norms/{short}").json()
     assert norm["id"] == norm_id and norm["dataset"] == "social-chem-101"
     assert norm["source_row"]["file"].endswith("_sc101.csv") and norm["source_row"]["line"] >= 2
@@ -98,7 +111,9 @@ def test_bad_inputs_are_clear_4xx_json(client: TestClient) -> None:
     assert unknown_field.status_code == 422 and "contxt" in error_of(unknown_field)["message"]
     bad_context = client.post("/v1/check", json={"response": "Hi.", "context": {"country": "Narnia"}})
     assert bad_context.status_code == 422 and "country" in error_of(bad_context)["message"]
-    bad_judgment = client.post("/v1/check", json={"response": "Hi.", "norms": [{"text": "x", "judgment": "meh"}]})
+    bad_judgment = client.post(
+        "/v1/check", json={"response": "Hi.", "norms": [{"text": "x", "judgment": "meh"}]}
+    )
     assert bad_judgment.status_code == 422 and "judgment" in error_of(bad_judgment)["message"]
     not_json = client.post("/v1/check", content=b"{not json", headers={"content-type": "application/json"})
     assert not_json.status_code == 422
@@ -121,7 +136,9 @@ def test_check_finds_a_violation_with_offsets_and_explanation(client: TestClient
     assert text[e["start"] : e["end"]] == e["text"] and "tip" in e["text"]
     assert finding["frame"]["status"] == "applies" and finding["norm"]["dataset"] == PACK
     assert finding["norm"]["source_row"]["line"] > 0
-    assert [d["norm"]["id"] for d in finding["defeated_alternatives"]] == [mint("norm", PACK, "tip-good-service").value]
+    assert [d["norm"]["id"] for d in finding["defeated_alternatives"]] == [
+        mint("norm", PACK, "tip-good-service").value
+    ]
     assert 0.5 <= finding["probability"] <= 1.0
     assert abs(sum(finding["probabilities"].values()) - 1.0) < 1e-3
     assert "violates" in result["explanation_text"]
@@ -131,45 +148,69 @@ def test_check_finds_a_violation_with_offsets_and_explanation(client: TestClient
 
 def test_negation_and_refusal_follow_the_norm(client: TestClient) -> None:
     norms = [{"text": "It's wrong to steal from a store.", "judgment": "bad"}]
-    refusal = client.post("/v1/check", json={"response": "I won't help you steal from the store.",
-                                              "norms": norms, "use_graph": False}).json()
+    refusal = client.post(
+        "/v1/check",
+        json={"response": "I won't help you steal from the store.", "norms": norms, "use_graph": False},
+    ).json()
     assert refusal["verdict"] == "consistent", refusal
-    advice = client.post("/v1/check", json={"response": "You should never steal from a store.",
-                                             "norms": norms, "use_graph": False}).json()
+    advice = client.post(
+        "/v1/check",
+        json={"response": "You should never steal from a store.", "norms": norms, "use_graph": False},
+    ).json()
     assert advice["verdict"] == "consistent", advice
-    compliance = client.post("/v1/check", json={"response": "Sure, here is how to steal from the store unnoticed.",
-                                                 "norms": norms, "use_graph": False}).json()
+    compliance = client.post(
+        "/v1/check",
+        json={
+            "response": "Sure, here is how to steal from the store unnoticed.",
+            "norms": norms,
+            "use_graph": False,
+        },
+    ).json()
     assert compliance["verdict"] == "violation", compliance
 
 
 def test_unrelated_text_has_no_applicable_norm(client: TestClient) -> None:
     norms = [{"text": "It's wrong to steal from a store.", "judgment": "bad"}]
-    result = client.post("/v1/check", json={"response": "The capital of France is Paris.", "norms": norms,
-                                            "use_graph": False}).json()
+    result = client.post(
+        "/v1/check", json={"response": "The capital of France is Paris.", "norms": norms, "use_graph": False}
+    ).json()
     assert result["verdict"] == "no_applicable_norm"
 
 
 def test_conflict_is_reported_with_both_sides(client: TestClient) -> None:
-    result = client.post("/v1/check", json={
-        "response": "Go ahead and take the phone call right there in the train compartment.",
-        "context": {"setting": "train compartment", "environment": {"time of day": "night"}},
-    }).json()
+    result = client.post(
+        "/v1/check",
+        json={
+            "response": "Go ahead and take the phone call right there in the train compartment.",
+            "context": {"setting": "train compartment", "environment": {"time of day": "night"}},
+        },
+    ).json()
     sides = [{s["id"] for s in c["sides"]} for f in result["findings"] for c in f["conflicts"]]
-    assert {mint("norm", PACK, "phone-call-train").value, mint("norm", PACK, "phone-call-emergency-night").value} in sides
+    assert {
+        mint("norm", PACK, "phone-call-train").value,
+        mint("norm", PACK, "phone-call-emergency-night").value,
+    } in sides
 
 
 def test_batch_keeps_ids_and_order(client: TestClient) -> None:
-    items = [{"id": "a", "response": "I won't help you steal.", "norms": [{"text": "Stealing is wrong.",
-                                                                           "judgment": "bad"}],
-              "use_graph": False},
-             {"id": "b", "response": "Paris is in France."}]
+    items = [
+        {
+            "id": "a",
+            "response": "I won't help you steal.",
+            "norms": [{"text": "Stealing is wrong.", "judgment": "bad"}],
+            "use_graph": False,
+        },
+        {"id": "b", "response": "Paris is in France."},
+    ]
     results = client.post("/v1/check/batch", json={"items": items}).json()["results"]
     assert [r["id"] for r in results] == ["a", "b"]
     assert results[0]["verdict"] == "consistent"
 
 
 def test_sparql_is_read_only(client: TestClient) -> None:
-    rows = client.get("/v1/sparql", params={"query": "SELECT (COUNT(?n) AS ?c) WHERE { ?n a nkg:Norm }"}).json()
+    rows = client.get(
+        "/v1/sparql", params={"query": "SELECT (COUNT(?n) AS ?c) WHERE { ?n a nkg:Norm }"}
+    ).json()
     assert rows["result"][0]["c"] > 0
     refused = client.get("/v1/sparql", params={"query": "DROP ALL"})
     assert refused.status_code == 400 and error_of(refused)["code"] == "read_only"

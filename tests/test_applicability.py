@@ -65,7 +65,10 @@ def test_partial_context_makes_the_norm_conditional_and_names_what_is_missing(wo
     got = answer(world, Context(country="JP"))
     tip = got["items"][norm("tip-japan-restaurant")]
     assert tip.match.status is Status.CONDITIONAL
-    assert {(c.slot, c.label) for c in tip.match.missing} == {("setting", "restaurant"), ("actor role", "customer")}
+    assert {(c.slot, c.label) for c in tip.match.missing} == {
+        ("setting", "restaurant"),
+        ("actor role", "customer"),
+    }
     assert tip.match.confidence == pytest.approx(0.25)
 
 

@@ -54,12 +54,16 @@ def test_validate_reports_no_violation_on_real_slices(store_url: str) -> None:
 
 def test_export_round_trips(store_url: str, tmp_path: Path) -> None:
     out = tmp_path / "cvc.nq"
-    result = runner.invoke(app, ["export", "--format", "nq", "--source", "cvc", "--out", str(out), "--store", store_url])
+    result = runner.invoke(
+        app, ["export", "--format", "nq", "--source", "cvc", "--out", str(out), "--store", store_url]
+    )
     assert result.exit_code == 0, result.output
     quads = list(ox.parse(path=str(out), format=ox.RdfFormat.N_QUADS))
     stats = json.loads(runner.invoke(app, ["stats", "--json", "--store", store_url]).output)
     assert len(quads) == stats["sources"]["cvc"]["triples"]
-    bad = runner.invoke(app, ["export", "--format", "nq", "--source", "nope", "--out", str(out), "--store", store_url])
+    bad = runner.invoke(
+        app, ["export", "--format", "nq", "--source", "nope", "--out", str(out), "--store", store_url]
+    )
     assert bad.exit_code == 2 and "no source 'nope'" in bad.output
 
 
@@ -74,7 +78,9 @@ def test_sparql_reads_and_refuses_updates(store_url: str) -> None:
 
 
 def test_missing_data_dir_is_a_clear_error(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["ingest", "--data-dir", str(tmp_path / "none"), "--store", "oxigraph:memory"])
+    result = runner.invoke(
+        app, ["ingest", "--data-dir", str(tmp_path / "none"), "--store", "oxigraph:memory"]
+    )
     assert result.exit_code == 2
     assert "no known source folder" in result.output or "not found" in result.output
 

@@ -42,7 +42,9 @@ def _norms(store: OxigraphStore) -> int:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
-def test_sigkill_during_ingest_keeps_the_previous_complete_state(tmp_path: Path, shared_data_dir: Path) -> None:
+def test_sigkill_during_ingest_keeps_the_previous_complete_state(
+    tmp_path: Path, shared_data_dir: Path
+) -> None:
     data = tmp_path / "data"
     shutil.copytree(DATA / "social-chem-101", data / "social-chem-101")
     path = tmp_path / "store"
@@ -57,7 +59,8 @@ def test_sigkill_during_ingest_keeps_the_previous_complete_state(tmp_path: Path,
     script.write_text(WRITER)
     proc = subprocess.Popen(
         [sys.executable, str(script), str(path), str(shared_data_dir / "social-chem-101")],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     phases = []

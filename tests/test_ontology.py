@@ -38,15 +38,30 @@ def test_every_term_is_labelled_and_typed() -> None:
         node = rdflib.URIRef(NKG[name].value)
         assert (node, rdflib.RDF.type, None) in graph, f"{name} has no rdf:type"
         has_label = (node, rdflib.RDFS.label, None) in graph or (
-            node, rdflib.URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"), None
+            node,
+            rdflib.URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"),
+            None,
         ) in graph
         assert has_label, f"{name} has no label"
 
 
 def test_core_classes_of_the_brief_exist() -> None:
     for name in (
-        "Norm", "Behavior", "Frame", "Setting", "Role", "Attribute", "Value", "ValuesCard", "WiserThan",
-        "Context", "Dilemma", "CulturalPractice", "LexiconEntry", "Dataset", "SourceRow",
+        "Norm",
+        "Behavior",
+        "Frame",
+        "Setting",
+        "Role",
+        "Attribute",
+        "Value",
+        "ValuesCard",
+        "WiserThan",
+        "Context",
+        "Dilemma",
+        "CulturalPractice",
+        "LexiconEntry",
+        "Dataset",
+        "SourceRow",
     ):
         assert (rdflib.URIRef(NKG[name].value), rdflib.RDF.type, rdflib.OWL.Class) in ontology_graph()
 
@@ -114,7 +129,9 @@ def rdflib_title() -> ox.NamedNode:
 
 
 def test_shapes_accept_a_well_formed_norm() -> None:
-    report = validate_triples("test", _norm(mint("norm", "ok"), mint("row", "t", 1), text=True, judgment=NKG.Bad))
+    report = validate_triples(
+        "test", _norm(mint("norm", "ok"), mint("row", "t", 1), text=True, judgment=NKG.Bad)
+    )
     assert report.conforms, report.violations
 
 

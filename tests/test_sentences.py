@@ -7,10 +7,30 @@ from hypothesis import strategies as st
 
 from normkg.reasoning.sentences import split_many, split_sentences
 
-WORDS = st.sampled_from(["Sure", "you", "should", "never", "steal", "Dr.", "e.g.", "OK", "tip", "🙂", "日本",
-                         "naïve", "'quote'", '"x"', "1.5", "..."])
+WORDS = st.sampled_from(
+    [
+        "Sure",
+        "you",
+        "should",
+        "never",
+        "steal",
+        "Dr.",
+        "e.g.",
+        "OK",
+        "tip",
+        "🙂",
+        "日本",
+        "naïve",
+        "'quote'",
+        '"x"',
+        "1.5",
+        "...",
+    ]
+)
 SEPARATORS = st.sampled_from([" ", "  ", ". ", "! ", "? ", "\n", "\n\n", "\r\n", "\t", " - ", ""])
-TEXTS = st.lists(st.tuples(WORDS, SEPARATORS), max_size=40).map(lambda parts: "".join(w + s for w, s in parts))
+TEXTS = st.lists(st.tuples(WORDS, SEPARATORS), max_size=40).map(
+    lambda parts: "".join(w + s for w, s in parts)
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -39,5 +59,10 @@ def test_any_unicode_text_is_split_without_error(text: str) -> None:
 def test_line_breaks_end_sentences_and_batches_match_single_calls() -> None:
     text = "Here is how:\n- take the key\n- open the door. Then leave."
     sentences = split_sentences(text)
-    assert [s.text for s in sentences] == ["Here is how:", "- take the key", "- open the door.", "Then leave."]
+    assert [s.text for s in sentences] == [
+        "Here is how:",
+        "- take the key",
+        "- open the door.",
+        "Then leave.",
+    ]
     assert split_many([text, "", "One. Two."]) == [sentences, [], split_sentences("One. Two.")]

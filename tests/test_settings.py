@@ -14,7 +14,9 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 def test_every_setting_is_documented_in_the_readme() -> None:
     text = README.read_text(encoding="utf-8")
-    missing = [f"NORMKG_{name.upper()}" for name in Settings.model_fields if f"NORMKG_{name.upper()}" not in text]
+    missing = [
+        f"NORMKG_{name.upper()}" for name in Settings.model_fields if f"NORMKG_{name.upper()}" not in text
+    ]
     assert missing == []
 
 
