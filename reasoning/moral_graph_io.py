@@ -68,7 +68,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeGuard, TypeVar, get_args
 
 import networkx as nx
 import numpy as np
@@ -838,6 +838,11 @@ def write_graphml(graph: MoralGraph, path: Path) -> None:
     nx.write_graphml(to_graphml_graph(graph), path)
 
 
+def _is_card_kind(value: str) -> TypeGuard[CardKind]:
+    """GraphML attributes are untyped text, so a card kind has to be checked against the Literal."""
+    return value in get_args(CardKind)
+
+
 def read_graphml(path: Path) -> MoralGraph:
     try:
         g = nx.read_graphml(path)
@@ -858,7 +863,7 @@ def read_graphml(path: Path) -> MoralGraph:
             instructions_short=str(attrs.get("instructions_short", ""))
             if attrs.get("has_instructions_short")
             else None,
-            kind=kind if kind in ("elicited", "canonical", "deduplicated") else "elicited",
+            kind=kind if _is_card_kind(kind) else "elicited",
             source=str(attrs["source"]) if attrs.get("source") else None,
         )
     edges = []
@@ -899,7 +904,7 @@ def read_graphml(path: Path) -> MoralGraph:
 
 # ---- RDF -----------------------------------------------------------------------------------------
 
-_KIND_CONCEPTS = {
+_KIND_CONCEPTS: dict[CardKind, str] = {
     "elicited": "ElicitedCard",
     "canonical": "CanonicalCard",
     "deduplicated": "DeduplicatedCard",
@@ -1013,8 +1018,12 @@ def moral_graph_from_triples(
     """Read a graph written by :func:`moral_graph_triples` back (``graph_id`` picks one of several)."""
     index: dict[Term, dict[ox.NamedNode, list[Term]]] = {}
     for t in triples:
-        s, p, o = (t.subject, t.predicate, t.object) if isinstance(t, ox.Triple) else t
-        index.setdefault(s, {}).setdefault(p, []).append(o)
+        subj, pred, obj = (t.subject, t.predicate, t.object) if isinstance(t, ox.Triple) else t
+        # moral_graph_triples never writes quoted triples (RDF-star), so statements about them cannot
+        # belong to a moral graph; skipping them keeps the index to plain terms.
+        if isinstance(subj, ox.Triple) or isinstance(obj, ox.Triple):
+            continue
+        index.setdefault(subj, {}).setdefault(pred, []).append(obj)
 
     def one(s: Term, p: ox.NamedNode) -> Term | None:
         values = index.get(s, {}).get(p)
