@@ -52,9 +52,10 @@ from neo4j.graph import Node
 
 from normkg.errors import ConfigError, QueryError, StoreError
 from normkg.kg.queries import named_query
+from normkg.kg.shared import export_sources
 from normkg.kg.store import Capabilities, ExportFormat, GraphInfo, ReplaceResult
 from normkg.kg.terms import Row, Term, Triple
-from normkg.ontology.namespace import PREFIXES, RDF, XSD, source_graph
+from normkg.ontology.namespace import PREFIXES, RDF, XSD
 from normkg.settings import Settings
 
 ViewValue = str | int | float | bool
@@ -62,12 +63,6 @@ ViewValue = str | int | float | bool
 # A parameter binds one term, or a list of terms (any of them).
 Bindings = Mapping[str, Term | Sequence[Term]]
 
-_FORMATS = {
-    ExportFormat.TURTLE: ox.RdfFormat.TURTLE,
-    ExportFormat.NQUADS: ox.RdfFormat.N_QUADS,
-    ExportFormat.NTRIPLES: ox.RdfFormat.N_TRIPLES,
-    ExportFormat.JSONLD: ox.RdfFormat.JSON_LD,
-}
 _LANG = re.compile(r"^(.*)@([a-zA-Z]{1,8}(?:-[a-zA-Z0-9]{1,8})*)$", re.DOTALL)
 _TYPED = re.compile(r"^(.*)\^\^([A-Za-z][A-Za-z0-9_.-]*?)__(.*)$", re.DOTALL)
 _IRI_COLUMNS = re.compile(r"^\s*//\s*@iri:(.*)$", re.MULTILINE)
@@ -655,27 +650,7 @@ class Neo4jStore:
                     yield subject, ox.NamedNode(predicate), node_term(target)
 
     def export(self, out: BinaryIO, fmt: ExportFormat, sources: list[str] | None = None) -> int:
-        infos = self.sources()
-        names = sources if sources is not None else sorted(infos)
-        counter = [0]
-
-        def quads() -> Iterator[ox.Quad]:
-            for name in names:
-                if name not in infos:
-                    continue
-                logical = source_graph(name)
-                for s, p, o in self.triples(name):
-                    counter[0] += 1
-                    yield ox.Quad(s, p, o, logical)
-
-        try:
-            if fmt is ExportFormat.NQUADS:
-                ox.serialize(quads(), out, ox.RdfFormat.N_QUADS)
-            else:
-                ox.serialize((q.triple for q in quads()), out, _FORMATS[fmt], prefixes=PREFIXES)
-        except (OSError, ValueError) as exc:
-            raise StoreError(f"export failed: {exc}") from exc
-        return counter[0]
+        return export_sources(self, out, fmt, sources)
 
     def close(self) -> None:
         self._driver.close()

@@ -23,27 +23,10 @@ import pyoxigraph as ox
 from normkg.errors import QueryError, StoreError
 from normkg.kg.binding import bind
 from normkg.kg.queries import named_query
+from normkg.kg.shared import CATALOG_QUERY, catalog_entry, export_sources
 from normkg.kg.store import Capabilities, ExportFormat, GraphInfo, ReplaceResult
 from normkg.kg.terms import Row, Term, Triple
 from normkg.ontology.namespace import CATALOG_GRAPH, NKG, PREFIXES, RDF, mint, source_graph
-
-_FORMATS = {
-    ExportFormat.TURTLE: ox.RdfFormat.TURTLE,
-    ExportFormat.NQUADS: ox.RdfFormat.N_QUADS,
-    ExportFormat.NTRIPLES: ox.RdfFormat.N_TRIPLES,
-    ExportFormat.JSONLD: ox.RdfFormat.JSON_LD,
-}
-
-_CATALOG_QUERY = """
-SELECT ?g ?name ?version ?key ?triples ?rows ?rejected WHERE {
-  GRAPH ?catalog {
-    ?g a nkg:SourceGraph ; nkg:sourceName ?name ; nkg:currentVersion ?version ; nkg:tripleCount ?triples .
-    OPTIONAL { ?g nkg:contentKey ?key }
-    OPTIONAL { ?g nkg:rowsRead ?rows }
-    OPTIONAL { ?g nkg:rowsRejected ?rejected }
-  }
-}
-"""
 
 
 @dataclass(frozen=True)
@@ -86,20 +69,12 @@ class OxigraphStore:
     def _catalog(self) -> dict[str, _Entry]:
         entries: dict[str, _Entry] = {}
         try:
-            solutions = self._store.query(bind(_CATALOG_QUERY, {"catalog": CATALOG_GRAPH}), prefixes=PREFIXES)
+            solutions = self._store.query(bind(CATALOG_QUERY, {"catalog": CATALOG_GRAPH}), prefixes=PREFIXES)
             assert isinstance(solutions, ox.QuerySolutions)
             for s in solutions:
-                name = s["name"].value
-                entries[name] = _Entry(
-                    GraphInfo(
-                        source=name,
-                        triples=int(s["triples"].value),
-                        content_key=s["key"].value if s["key"] is not None else "",
-                        rows_read=int(s["rows"].value) if s["rows"] is not None else 0,
-                        rows_rejected=int(s["rejected"].value) if s["rejected"] is not None else 0,
-                    ),
-                    s["version"],
-                )
+                row = {v.value: s[v] for v in solutions.variables if s[v] is not None}
+                name, info, version = catalog_entry(row)
+                entries[name] = _Entry(info, version)
         except (SyntaxError, ValueError, OSError, RuntimeError) as exc:
             raise _wrap(exc) from exc
         return entries
@@ -275,32 +250,7 @@ class OxigraphStore:
             yield quad.subject, quad.predicate, quad.object  # type: ignore[misc]
 
     def export(self, out: BinaryIO, fmt: ExportFormat, sources: list[str] | None = None) -> int:
-        catalog = self._catalog()
-        names = sources if sources is not None else sorted(catalog)
-        counter = [0]
-
-        def quads() -> Iterator[ox.Quad]:
-            for name in names:
-                entry = catalog.get(name)
-                if entry is None:
-                    continue
-                logical = source_graph(name)
-                for quad in self._store.quads_for_pattern(None, None, None, entry.version):
-                    counter[0] += 1
-                    yield ox.Quad(quad.subject, quad.predicate, quad.object, logical)
-
-        def triples() -> Iterator[ox.Triple]:
-            for quad in quads():
-                yield quad.triple
-
-        try:
-            if fmt is ExportFormat.NQUADS:
-                ox.serialize(quads(), out, ox.RdfFormat.N_QUADS)
-            else:
-                ox.serialize(triples(), out, _FORMATS[fmt], prefixes=PREFIXES)
-        except (OSError, ValueError) as exc:
-            raise _wrap(exc) from exc
-        return counter[0]
+        return export_sources(self, out, fmt, sources)
 
     def optimize(self) -> None:
         self._store.optimize()

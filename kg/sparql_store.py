@@ -54,6 +54,7 @@ import pyoxigraph as ox
 from normkg.errors import ConfigError, QueryError, StoreError
 from normkg.kg.binding import bind
 from normkg.kg.queries import named_query
+from normkg.kg.shared import CATALOG_QUERY, catalog_entry, export_sources
 from normkg.kg.store import Capabilities, ExportFormat, GraphInfo, ReplaceResult
 from normkg.kg.terms import Row, Term, Triple
 from normkg.ontology.namespace import CATALOG_GRAPH, NKG, PREFIXES, PROV, RDF, mint, source_graph
@@ -62,23 +63,6 @@ from normkg.settings import Settings
 # A parameter binds one term, or a list of terms (any of them).
 Bindings = Mapping[str, Term | Sequence[Term]]
 
-_FORMATS = {
-    ExportFormat.TURTLE: ox.RdfFormat.TURTLE,
-    ExportFormat.NQUADS: ox.RdfFormat.N_QUADS,
-    ExportFormat.NTRIPLES: ox.RdfFormat.N_TRIPLES,
-    ExportFormat.JSONLD: ox.RdfFormat.JSON_LD,
-}
-
-_CATALOG_QUERY = """
-SELECT ?g ?name ?version ?key ?triples ?rows ?rejected WHERE {
-  GRAPH ?catalog {
-    ?g a nkg:SourceGraph ; nkg:sourceName ?name ; nkg:currentVersion ?version ; nkg:tripleCount ?triples .
-    OPTIONAL { ?g nkg:contentKey ?key }
-    OPTIONAL { ?g nkg:rowsRead ?rows }
-    OPTIONAL { ?g nkg:rowsRejected ?rejected }
-  }
-}
-"""
 _COUNT_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 # Version graphs being loaded or live, recorded in the catalog as specialisations of their source
 # graph: found without listing the server's graphs (which not every server can do cheaply).
@@ -320,24 +304,12 @@ class SparqlStore:
 
     # ---- catalog -------------------------------------------------------------------------
     def _catalog(self) -> dict[str, _Entry]:
-        query = bind(_CATALOG_QUERY, {"catalog": CATALOG_GRAPH})
+        query = bind(CATALOG_QUERY, {"catalog": CATALOG_GRAPH})
         response = self._post_query(query, default_graphs=[CATALOG_GRAPH], named_graphs=[CATALOG_GRAPH])
         entries: dict[str, _Entry] = {}
         for s in self._select_rows(self._parse(response)):
-            name = s["name"].value
-            version = s["version"]
-            if not isinstance(version, ox.NamedNode):
-                raise StoreError(f"the catalog entry of {name} points at {version}, not a graph name")
-            entries[name] = _Entry(
-                GraphInfo(
-                    source=name,
-                    triples=int(s["triples"].value),
-                    content_key=s["key"].value if "key" in s else "",
-                    rows_read=int(s["rows"].value) if "rows" in s else 0,
-                    rows_rejected=int(s["rejected"].value) if "rejected" in s else 0,
-                ),
-                version,
-            )
+            name, info, version = catalog_entry(s)
+            entries[name] = _Entry(info, version)
         return entries
 
     def _versions(self) -> dict[str, ox.NamedNode]:
@@ -599,27 +571,7 @@ class SparqlStore:
             )
 
     def export(self, out: BinaryIO, fmt: ExportFormat, sources: list[str] | None = None) -> int:
-        catalog = self._catalog()
-        names = sources if sources is not None else sorted(catalog)
-        counter = [0]
-
-        def quads() -> Iterator[ox.Quad]:
-            for name in names:
-                if name not in catalog:
-                    continue
-                logical = source_graph(name)
-                for s, p, o in self.triples(name):
-                    counter[0] += 1
-                    yield ox.Quad(s, p, o, logical)
-
-        try:
-            if fmt is ExportFormat.NQUADS:
-                ox.serialize(quads(), out, ox.RdfFormat.N_QUADS)
-            else:
-                ox.serialize((q.triple for q in quads()), out, _FORMATS[fmt], prefixes=PREFIXES)
-        except (OSError, ValueError) as exc:
-            raise StoreError(f"export failed: {exc}") from exc
-        return counter[0]
+        return export_sources(self, out, fmt, sources)
 
     def close(self) -> None:
         self._client.close()

@@ -55,6 +55,7 @@ def shapes_graph() -> rdflib.Graph:
 
 def _violations(results: rdflib.Graph) -> list[Violation]:
     found: list[Violation] = []
+
     def value(result: rdflib.term.Node, p: rdflib.URIRef) -> str:
         v = results.value(result, p)
         return "" if v is None else str(v)
