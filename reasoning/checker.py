@@ -30,8 +30,8 @@ from normkg.reasoning.applicability import (
 )
 from normkg.reasoning.context import Context, NormalizedContext, normalize
 from normkg.reasoning.explain import ConflictOut, ContextOut, DefeatedOut, FrameOut, NormRef, frame_out
-from normkg.reasoning.judge import Label, NormJudge
-from normkg.reasoning.norm_index import NormIndex
+from normkg.reasoning.judge import LABELS, NormJudge, Verdict, retrieval_vectors
+from normkg.reasoning.norm_index import NormIndex, deontic_kind
 from normkg.reasoning.norms_query import candidates_for
 from normkg.reasoning.sentences import Sentence, split_many
 from normkg.reasoning.vocabulary import Vocabulary
@@ -170,11 +170,12 @@ class Checker:
         )
         judge = self.index.judge[positions] if positions else np.zeros((0, self.index.judge.shape[1]))
         ordered = [c for c in candidates if c.norm in self.index.position]
-        if extra:
-            texts = [c.text for c in extra if c.match.status is not Status.EXCLUDED]
-            retrieval = np.vstack([retrieval, self.judge.embed_for_retrieval(texts)]) if texts else retrieval
-            judge = np.vstack([judge, self.judge.embed_norms(texts)]) if texts else judge
-            ordered += [c for c in extra if c.match.status is not Status.EXCLUDED]
+        kept = [c for c in extra if c.match.status is not Status.EXCLUDED]
+        if kept:
+            vectors = self.judge.embed_norms([c.text for c in kept], [deontic_kind(c.polarity) for c in kept])
+            retrieval = np.vstack([retrieval, retrieval_vectors(vectors)])
+            judge = np.vstack([judge, vectors])
+            ordered += kept
         return _Pool(ordered, retrieval, judge, refs, conflicts)
 
     def check_many(
@@ -196,8 +197,8 @@ class Checker:
                 )
         split = split_many(list(responses))
         flat = [s.text for sentences in split for s in sentences]
-        retrieval_vectors = self.judge.embed_for_retrieval(flat)
-        judge_vectors = self.judge.embed_sentences(flat)
+        # one encoder pass per sentence: the judge reads the same vectors retrieval compares
+        vectors = self.judge.embed_sentences(flat)
         results: list[CheckResult] = []
         offset = 0
         for i, sentences in enumerate(split):
@@ -208,8 +209,7 @@ class Checker:
                     contexts[i],
                     norms[i],
                     use_graph[i],
-                    retrieval_vectors[offset : offset + n],
-                    judge_vectors[offset : offset + n],
+                    vectors[offset : offset + n],
                 )
             )
             offset += n
@@ -221,8 +221,7 @@ class Checker:
         context: Context | None,
         norms: Sequence[RequestNorm],
         use_graph: bool,
-        sentence_retrieval: np.ndarray,
-        sentence_judge: np.ndarray,
+        sentence_vectors: np.ndarray,
     ) -> CheckResult:
         from normkg.reasoning.explain import context_out
 
@@ -237,7 +236,7 @@ class Checker:
                 context=context_out(ctx),
                 norms_considered=len(pool.candidates),
             )
-        sims = sentence_retrieval @ pool.retrieval.T  # (sentences, norms)
+        sims = sentence_vectors @ pool.retrieval.T  # (sentences, norms)
         k = min(TOP_K, sims.shape[1])
         pairs: list[tuple[int, int, float]] = []
         for si in range(sims.shape[0]):
@@ -247,10 +246,12 @@ class Checker:
                     pairs.append((si, int(ni), float(sims[si, ni])))
         findings: list[Finding] = []
         if pairs:
-            probs = self.judge.judge(pool.judge[[p[1] for p in pairs]], sentence_judge[[p[0] for p in pairs]])
+            probs = self.judge.judge(
+                pool.judge[[p[1] for p in pairs]], sentence_vectors[[p[0] for p in pairs]]
+            )
             for (si, ni, sim), p in zip(pairs, probs, strict=True):
-                label = Label(self.judge.labels[int(np.argmax(p))])
-                if label is Label.UNRELATED or float(np.max(p)) < MIN_PROBABILITY:
+                label = LABELS[int(np.argmax(p))]
+                if label is Verdict.UNRELATED or float(np.max(p)) < MIN_PROBABILITY:
                     continue
                 cand = pool.candidates[ni]
                 if cand.defeated:
@@ -272,9 +273,9 @@ class Checker:
         )
 
     def _finding(
-        self, cand: Candidate, label: Label, p: np.ndarray, sim: float, evidence: Evidence, pool: _Pool
+        self, cand: Candidate, label: Verdict, p: np.ndarray, sim: float, evidence: Evidence, pool: _Pool
     ) -> Finding:
-        probabilities = {name: round(float(v), 4) for name, v in zip(self.judge.labels, p, strict=True)}
+        probabilities = {name.value: round(float(v), 4) for name, v in zip(LABELS, p, strict=True)}
         defeated = [
             DefeatedOut(
                 norm=self._ref(c.norm, pool.refs), frame=frame_out(c.match), defeated_by=c.defeated_by

@@ -21,7 +21,22 @@ from normkg.kg.store import GraphStore
 from normkg.kg.terms import to_python
 
 if TYPE_CHECKING:
-    from normkg.reasoning.judge import NormJudge
+    from normkg.reasoning.judge import Deontic, NormJudge
+
+
+def deontic_kind(polarity: int | None) -> Deontic | None:
+    """The judge's reading of a graph judgment: good prescribes, bad proscribes, neutral permits."""
+    from normkg.reasoning.judge import Deontic
+
+    if polarity is None:
+        return None
+    return Deontic.PRESCRIBE if polarity > 0 else Deontic.PROSCRIBE if polarity < 0 else Deontic.PERMIT
+
+
+def judge_version(judge: NormJudge) -> str:
+    """Changes whenever the shipped judge (its manifest: version, data, metrics) changes."""
+    return hashlib.sha256(json.dumps(judge.manifest, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +70,7 @@ class NormIndex:
     @staticmethod
     def store_key(store: GraphStore, judge: NormJudge) -> str:
         """Changes whenever a source's content or the judge's version changes."""
-        parts = [f"v{INDEX_VERSION}", judge.version]
+        parts = [f"v{INDEX_VERSION}", judge_version(judge)]
         for name, info in sorted(store.sources().items()):
             parts.append(f"{name}:{info.content_key}:{info.triples}")
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
@@ -83,11 +98,12 @@ class NormIndex:
 
     @classmethod
     def build(cls, store: GraphStore, judge: NormJudge) -> NormIndex:
+        from normkg.reasoning.judge import retrieval_vectors
+
         norms = cls.read_norms(store)
         texts = [n.text for n in norms]
-        retrieval = judge.embed_for_retrieval(texts)
-        judge_vectors = judge.embed_norms(texts)
-        return cls(norms, retrieval, judge_vectors, cls.store_key(store, judge))
+        judge_vectors = judge.embed_norms(texts, [deontic_kind(n.polarity) for n in norms])
+        return cls(norms, retrieval_vectors(judge_vectors), judge_vectors, cls.store_key(store, judge))
 
     # ---- cache -----------------------------------------------------------------------------
     @staticmethod

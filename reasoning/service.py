@@ -154,7 +154,7 @@ class NormService:
         for name in sources:
             if name not in known:
                 raise InputError(f"source: unknown source {name!r}", hint="see GET /v1/sources")
-        query_vector = self.judge.embed_for_retrieval([q])[0] if q and q.strip() else None
+        query_vector = self.judge.embed_sentences([q])[0] if q and q.strip() else None
         answer = norms_for_context(
             state.index,
             state.frames,
