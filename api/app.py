@@ -6,7 +6,6 @@ with 413 before they are read whole; writes need the API key, compared in consta
 unless origins are configured. The handlers are thin: they call ``NormService`` like the CLI does.
 """
 
-from __future__ import annotations
 
 import hmac
 import logging

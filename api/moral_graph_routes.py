@@ -1,6 +1,8 @@
-"""REST routes for moral graphs: upload interviews, read the summary, rank, export, plot."""
+"""REST routes for moral graphs: upload interviews, read the summary, rank, export, plot.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: FastAPI must see the dependency aliases as objects.
+"""
+
 
 import tempfile
 from pathlib import Path

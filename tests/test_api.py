@@ -59,7 +59,7 @@ def test_health_and_openapi(client: TestClient) -> None:
 def test_sources_credit_every_dataset(client: TestClient) -> None:
     sources = {s["name"]: s for s in client.get("/v1/sources").json()}
     assert {"social-chem-101", "moral-stories", "normbank", PACK} <= set(sources)
-    assert sources["social-chem-101"]["license"] == "CC BY-SA 4.0"
+    assert sources["social-chem-101"]["license"].startswith("CC BY-SA 4.0")
     assert all(s["rows"] > 0 and s["triples"] > 0 and s["title"] for s in sources.values())
 
 
@@ -97,7 +97,7 @@ def test_norm_by_id_has_its_provenance(client: TestClient) -> None:
     norm = client.get(f"/v1/norms/{short}").json()
     assert norm["id"] == norm_id and norm["dataset"] == "social-chem-101"
     assert norm["source_row"]["file"].endswith("_sc101.csv") and norm["source_row"]["line"] >= 2
-    assert norm["license"] == "CC BY-SA 4.0" and norm["judgment"]
+    assert norm["license"].startswith("CC BY-SA 4.0") and norm["judgment"]
 
 
 def test_bad_inputs_are_clear_4xx_json(client: TestClient) -> None:
@@ -197,7 +197,7 @@ def test_batch_keeps_ids_and_order(client: TestClient) -> None:
         {
             "id": "a",
             "response": "I won't help you steal.",
-            "norms": [{"text": "Stealing is wrong.", "judgment": "bad"}],
+            "norms": [{"text": "It is wrong to steal.", "judgment": "bad"}],
             "use_graph": False,
         },
         {"id": "b", "response": "Paris is in France."},

@@ -2,7 +2,9 @@
 // @iri: norm judgment deontic behavior frame dataset license row
 MATCH (n:Resource) WHERE n.uri IN $norm
 UNWIND n.nkg__text AS text
-OPTIONAL MATCH (n)-[:nkg__judgment]->(j:Resource)
+OPTIONAL MATCH (n)-[:nkg__judgment]->(own:Resource)
+OPTIONAL MATCH (n)-[:nkg__about]->(:Resource)-[:nkg__judgment]->(acted:Resource)
+WITH n, text, coalesce(own, acted) AS j
 OPTIONAL MATCH (n)-[:nkg__deonticStatus]->(ds:Resource)
 OPTIONAL MATCH (n)-[:nkg__about]->(b:Resource)
 OPTIONAL MATCH (n)-[:nkg__hasFrame]->(f:Resource)
