@@ -18,6 +18,7 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -173,6 +174,7 @@ def create_app(
     warm: bool = False,
 ) -> FastAPI:
     settings = settings or get_settings()
+    # User SPARQL runs in this pool so that a slow query can be abandoned at the time limit.
     executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="normkg-sparql")
 
     @asynccontextmanager
@@ -180,7 +182,6 @@ def create_app(
         if warm:
             app.state.service.warm_up()
         yield
-        executor.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(
         title="normkg",
@@ -197,6 +198,14 @@ def create_app(
     @app.exception_handler(NormkgError)
     async def normkg_error(request: Request, exc: NormkgError) -> JSONResponse:
         return error_response(exc.http_status, exc.code, exc.message, exc.hint)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}
+        response = error_response(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

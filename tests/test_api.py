@@ -124,7 +124,7 @@ def test_bad_inputs_are_clear_4xx_json(client: TestClient) -> None:
 
 
 def test_check_finds_a_violation_with_offsets_and_explanation(client: TestClient) -> None:
-    text = "Welcome to Tokyo!  Sure, leave a generous tip for the server at the restaurant."
+    text = "Welcome to Tokyo!  I always leave a big tip at restaurants here."
     result = client.post(
         "/v1/check?explain=text",
         json={"response": text, "context": {"country": "JP", "setting": "restaurant", "role": "customer"}},

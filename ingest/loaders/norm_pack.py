@@ -40,7 +40,7 @@ from typing import Any
 import pyoxigraph as ox
 import yaml
 
-from normkg.errors import SourceError
+from normkg.errors import InputError, SourceError
 from normkg.ingest.base import BadRecord, DatasetInfo, Loader, Record, RowError, RowTriples, read_csv, require
 from normkg.ingest.frames import add_frame
 from normkg.ingest.judgments import judgment_grade
@@ -177,7 +177,10 @@ class NormPackLoader(Loader):
         data = record.data
         norm_id = require(data, "id")
         text = require(data, "text")
-        grade = judgment_grade(require(data, "judgment"))
+        try:
+            grade = judgment_grade(require(data, "judgment"))
+        except InputError as exc:
+            raise RowError(exc.message) from exc
         norm = out.entity(mint("norm", self.name, norm_id), NKG.Norm)
         out.text(norm, NKG.text, text)
         out.add(norm, NKG.judgment, grade)
