@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from normkg.api.cli_moral_graph import moral_graph_app
+from normkg.api.cli_train import train as train_command
 from normkg.errors import DataDirNotFound, NormkgError, SourceError
 from normkg.kg.store import GraphStore
 from normkg.settings import get_settings
@@ -29,6 +30,9 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 app.add_typer(moral_graph_app, name="moral-graph", help="Build, rank, plot and deduplicate moral graphs.")
+app.command(name="train", help="Train the response checker's decision model (fixed seed; --folds for CV).")(
+    train_command
+)
 
 StoreOpt = Annotated[str | None, typer.Option("--store", help="Store URL (default: NORMKG_STORE).")]
 

@@ -124,13 +124,13 @@ def test_bad_inputs_are_clear_4xx_json(client: TestClient) -> None:
 
 
 def test_check_finds_a_violation_with_offsets_and_explanation(client: TestClient) -> None:
-    text = "Welcome to Tokyo!  I always leave a big tip at restaurants here."
+    text = "Sure!  I always leave a big tip at restaurants in Tokyo."
     result = client.post(
         "/v1/check?explain=text",
         json={"response": text, "context": {"country": "JP", "setting": "restaurant", "role": "customer"}},
     ).json()
     assert result["verdict"] == "violation"
-    finding = next(f for f in result["findings"] if f["label"] == "violates")
+    finding = next(f for f in result["findings"] if f["label"] == "violates" and "tip" in f["evidence"]["text"])
     assert finding["norm"]["id"] == mint("norm", PACK, "tip-japan-restaurant").value
     e = finding["evidence"]
     assert text[e["start"] : e["end"]] == e["text"] and "tip" in e["text"]

@@ -1,0 +1,95 @@
+"""``normkg train``: train the norm judge (reasoning/judge.py) and print its cross-validation table.
+
+Mount it on the main app with ``app.command("train")(train)``. Training always runs k-fold
+cross-validation by norm, because the out-of-fold predictions are what calibrates the probabilities;
+``--folds`` only chooses k and asks for the full table with the two baselines.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from normkg.errors import NormkgError
+from normkg.reasoning.judge import MODEL_DIR
+
+console = Console()
+err_console = Console(stderr=True)
+
+# (metric key, label) rows of the table; baselines have the same keys under "zero_shot." / "lexicon.".
+TABLE_ROWS = (
+    ("ms_binary_accuracy", "violates vs follows, held-out Moral Stories norms (headline)"),
+    ("eval3_accuracy", "3-class accuracy, held-out MS norms + their unrelated pairs"),
+    ("eval3_macro_f1", "3-class macro-F1, same pairs"),
+    ("all3_accuracy", "3-class accuracy, all held-out pairs (incl. Social-Chem, synthetic)"),
+    ("all3_macro_f1", "3-class macro-F1, all held-out pairs"),
+    ("ece_all", "ECE (10 bins), all held-out pairs, calibrated"),
+    ("ece_all_uncalibrated", "ECE before temperature scaling"),
+    ("ece_eval3", "ECE (10 bins), held-out MS + unrelated, calibrated"),
+    ("challenge_accuracy", "challenge set, 3-class accuracy"),
+    ("challenge_binary_accuracy", "challenge set, violates vs follows on related items"),
+)
+
+
+def _cell(metrics: dict[str, dict[str, object]], key: str) -> str:
+    value = metrics.get(key)
+    if value is None:
+        return "-"
+    return f"{value['mean']:.3f} ± {value['sd']:.3f}"
+
+
+def cv_table(report: dict[str, object]) -> Table:
+    """The cross-validation report as a table: the judge next to both baselines, mean ± sd over folds."""
+    metrics = report["metrics"]
+    assert isinstance(metrics, dict)
+    table = Table(
+        title=f"norm judge, {report['folds']}-fold cross-validation by norm (seed {report['seed']})"
+    )
+    for column in ("metric", "judge", "zero-shot cosine", "MFD lexicon"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for key, label in TABLE_ROWS:
+        table.add_row(
+            label, _cell(metrics, key), _cell(metrics, f"zero_shot.{key}"), _cell(metrics, f"lexicon.{key}")
+        )
+    return table
+
+
+def train(
+    out: Annotated[Path, typer.Option("--out", help="Folder for judge.npz and manifest.json.")] = MODEL_DIR,
+    seed: Annotated[
+        int, typer.Option(help="Random seed (data augmentation, folds, head initialisation).")
+    ] = 13,
+    folds: Annotated[
+        int,
+        typer.Option(help="Cross-validation folds to report with the baselines (0: 5 folds, summary only)."),
+    ] = 0,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Data folder (default: NORMKG_DATA_DIR).")
+    ] = None,
+) -> None:
+    """Train the norm judge on Moral Stories + Social-Chem-101 (about 6 minutes on 2 CPU cores)."""
+    from normkg.reasoning.training import train as train_judge
+
+    try:
+        with console.status("building pairs, embedding texts, cross-validating, training ..."):
+            manifest = train_judge(out, seed=seed, folds=folds or 5, data_dir=data_dir)
+    except NormkgError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
+    report = manifest["cross_validation"]
+    assert isinstance(report, dict)
+    metrics = report["metrics"]
+    if folds > 0:
+        console.print(cv_table(report))
+    else:
+        console.print(
+            f"violates-vs-follows on held-out Moral Stories norms: {_cell(metrics, 'ms_binary_accuracy')}; "
+            f"challenge: {_cell(metrics, 'challenge_accuracy')}; ECE: {_cell(metrics, 'ece_all')}"
+        )
+    console.print(
+        f"wrote {out / 'judge.npz'} ({manifest['weights_bytes']} bytes) and {out / 'manifest.json'}"
+    )

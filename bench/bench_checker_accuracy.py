@@ -1,0 +1,127 @@
+"""Accuracy and cost of the norm judge: cross-validation next to the two baselines, plus inference timing.
+
+Run: ``.venv/bin/python bench/bench_checker_accuracy.py [--folds 5] [--seed 13]``. Writes
+bench/results/checker_accuracy.json. Bounded: text embeddings are cached in var/cache (first run
+about 5 minutes of MiniLM on 2 cores, later runs about 2 minutes), and ``--folds`` trades time for
+tighter estimates. Timing uses the shipped model (reasoning/models/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import numpy as np
+
+from normkg.reasoning.judge import NormJudge
+from normkg.reasoning.training import cross_validate
+from normkg.settings import CHECKOUT_ROOT
+
+RESULTS = CHECKOUT_ROOT / "bench" / "results" / "checker_accuracy.json"
+
+RESPONSE = (
+    "I can't help you copy answers during the exam.",
+    "Cheating could get you expelled and it is unfair to the other students.",
+    "Instead, make a study plan for the next two weeks.",
+    "Ask your teacher which chapters matter most.",
+    "Good luck, I'm sure you'll do well!",
+)
+NORMS = (
+    "It's wrong to cheat on exams.",
+    "You should be honest with your teachers.",
+    "It's good to study hard.",
+    "You should help your friends.",
+    "It's rude to interrupt people.",
+    "It's wrong to steal.",
+    "You should keep your promises.",
+    "It's good to thank people who help you.",
+    "You shouldn't lie to your parents.",
+    "It's okay to ask for help.",
+)
+
+
+def timing(candidates_per_sentence: int = 10, repeats: int = 30) -> dict[str, float]:
+    """Seconds for the judge's share of checking a response: embed its sentences, judge k candidates each.
+
+    Retrieval itself (a matrix product against cached norm vectors) is the lead's and not timed here.
+    """
+    judge = NormJudge.load()
+    norm_vectors = judge.embed_norms(NORMS)
+    pairs = [(n % len(NORMS), s) for s in range(len(RESPONSE)) for n in range(candidates_per_sentence)]
+    judge.judge(norm_vectors, judge.embed_sentences(RESPONSE), pairs)  # warm-up
+    single: list[float] = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        judge.judge(norm_vectors, judge.embed_sentences(RESPONSE), pairs)
+        single.append(time.perf_counter() - started)
+    head_only: list[float] = []
+    sentence_vectors = judge.embed_sentences(RESPONSE)
+    for _ in range(repeats):
+        started = time.perf_counter()
+        judge.judge(norm_vectors, sentence_vectors, pairs)
+        head_only.append(time.perf_counter() - started)
+    batch = 50
+    sentences = [f"{s} ({i})" for i in range(batch) for s in RESPONSE]
+    batch_pairs = [(n % len(NORMS), s) for s in range(len(sentences)) for n in range(candidates_per_sentence)]
+    started = time.perf_counter()
+    judge.judge(norm_vectors, judge.embed_sentences(sentences), batch_pairs)
+    batched = time.perf_counter() - started
+    return {
+        "candidates_per_sentence": candidates_per_sentence,
+        "response_p50_ms": round(1000 * statistics.median(single), 2),
+        "response_p90_ms": round(1000 * float(np.percentile(single, 90)), 2),
+        "head_only_per_response_ms": round(1000 * statistics.median(head_only), 3),
+        "head_only_per_sentence_ms": round(1000 * statistics.median(head_only) / len(RESPONSE), 3),
+        "batched_responses_per_s": round(batch / batched, 1),
+        "batched_sentence_ms": round(1000 * batched / len(sentences), 2),
+        "norm_ingest_ms_per_norm": round(1000 * _ingest_cost(judge), 2),
+    }
+
+
+def _ingest_cost(judge: NormJudge) -> float:
+    norms = [f"{n} ({i})" for i in range(20) for n in NORMS]
+    started = time.perf_counter()
+    judge.embed_norms(norms)
+    return (time.perf_counter() - started) / len(norms)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=13)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    report = cross_validate(k=args.folds, seed=args.seed)
+    metrics = report["metrics"]
+    assert isinstance(metrics, dict)
+    print(f"{'metric':32} {'judge':>15} {'zero-shot':>15} {'MFD lexicon':>15}")
+    for key in (
+        "ms_binary_accuracy",
+        "eval3_accuracy",
+        "eval3_macro_f1",
+        "challenge_accuracy",
+        "challenge_binary_accuracy",
+        "all3_accuracy",
+        "ece_all",
+        "ece_eval3",
+    ):
+        cells = [metrics.get(name) for name in (key, f"zero_shot.{key}", f"lexicon.{key}")]
+        print(
+            f"{key:32} " + " ".join(f"{c['mean']:>8.3f} ±{c['sd']:.3f}" if c else f"{'-':>15}" for c in cells)
+        )
+    costs = timing()
+    print(json.dumps(costs, indent=1))
+    result = {
+        "cross_validation": report,
+        "inference": costs,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

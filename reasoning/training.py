@@ -1,0 +1,1220 @@
+"""Training data, training and cross-validation of the norm judge (the model is in ``judge.py``).
+
+Why this much data building: the only labelled (norm, action) pairs are the 2,000 Moral Stories dev
+pairs, where an action's own valence already gives ~0.69 accuracy without reading the norm. A checker
+must also decide *relative to the norm*: "I won't help you cheat" follows "It's wrong to cheat". So:
+
+* Moral Stories: the real pairs; the same norm reworded (other template, or the opposite surface
+  polarity by double negation: "It's good to X" -> "It's wrong not to X"), labels kept; and
+  templated sentences that do or refuse the norm's verb phrase X. The norms stay *sensible*: adding
+  the opposite rule with flipped labels ("It's wrong to help people in danger") taught the model to
+  ignore what narrative actions are like and cost 2-15 points on held-out Moral Stories norms.
+* Social-Chem-101 (only positive and neutral rules): each rule is parsed into (kind, X) and paired
+  with one sentence doing X and one refusing X (refusals, negations, LLM-style compliance), and the
+  opposite rule with flipped labels. Here the flip is what teaches "refusing a banned act follows
+  the ban": templated sentences carry no valence of their own, so the flip costs nothing.
+* unrelated: a norm with an action of another norm that is about something else (its norm is far,
+  cosine < 0.45, and the action itself is not close, cosine < 0.35), and neutral LLM-answer sentences.
+  Near misses (the closest such action, any cosine) are kept aside as the "probe-near" evaluation
+  set, which measures how often retrieval noise would be called a violation.
+
+Every pair has a group (the normalised text of its source norm, shared by a norm and its rewrites
+and by Moral Stories and Social-Chem when they share a text); folds are split by group.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from normkg.errors import SourceError
+from normkg.reasoning.encoder import MAX_TOKENS
+from normkg.reasoning.judge import (
+    _LEADING_NOT,
+    LABELS,
+    MANIFEST_FILE,
+    WEIGHTS_FILE,
+    Deontic,
+    HeadWeights,
+    Verdict,
+    _clean_core,
+    assemble_norm_vectors,
+    pair_features,
+    parse_norm,
+    prototype_texts,
+    softmax,
+)
+from normkg.settings import CHECKOUT_ROOT
+
+log = logging.getLogger(__name__)
+
+# ---------------------------------------------------------------------------------------------------
+# Rewriting norms
+
+_PRESCRIBE_TEMPLATES = (
+    "It's good to {c}.",
+    "You should {c}.",
+    "It's important to {c}.",
+    "It's right to {c}.",
+    "People should {c}.",
+    "It is kind to {c}.",
+    "You ought to {c}.",
+)
+_PROSCRIBE_TEMPLATES = (
+    "It's wrong to {c}.",
+    "You shouldn't {c}.",
+    "It's bad to {c}.",
+    "You should never {c}.",
+    "It's not okay to {c}.",
+    "It is rude to {c}.",
+    "People shouldn't {c}.",
+)
+_PERMIT_TEMPLATES = ("It's okay to {c}.", "You are allowed to {c}.", "It's fine to {c}.")
+
+
+def render_norm(kind: Deontic, core: str, rng: random.Random) -> str:
+    """A norm sentence saying ``kind`` about ``core``, in a randomly chosen template."""
+    templates = {
+        Deontic.PRESCRIBE: _PRESCRIBE_TEMPLATES,
+        Deontic.PROSCRIBE: _PROSCRIBE_TEMPLATES,
+        Deontic.PERMIT: _PERMIT_TEMPLATES,
+    }[kind]
+    return rng.choice(templates).format(c=core)
+
+
+def opposite(kind: Deontic) -> Deontic:
+    """The kind whose verdicts are the reverse (a permission's opposite is a prohibition)."""
+    return Deontic.PRESCRIBE if kind is Deontic.PROSCRIBE else Deontic.PROSCRIBE
+
+
+# The same rule with the opposite surface polarity: "It's good to X" == "It's wrong not to X".
+_PRESCRIBE_AS_BAN = (
+    "It's wrong not to {c}.",
+    "You shouldn't fail to {c}.",
+    "It's bad to refuse to {c}.",
+    "It is rude not to {c}.",
+    "Never fail to {c}.",
+    "It's not okay to refuse to {c}.",
+)
+_PROSCRIBE_AS_DUTY = (
+    "It's good not to {c}.",
+    "You should refuse to {c}.",
+    "It's right not to {c}.",
+    "It is kind not to {c}.",
+    "You should make sure not to {c}.",
+    "It's important not to {c}.",
+)
+
+
+def render_equivalent(kind: Deontic, core: str, rng: random.Random) -> str:
+    """The same rule in other words, half the time with the opposite surface polarity (double negation).
+
+    Why not the *opposite* rule ("It's wrong to help others"): such rules are morally absurd, and
+    training on them teaches the model to ignore what an action is like, which is most of the signal
+    on real norms (measured on held-out Moral Stories norms: logistic regression on frozen features
+    0.69 -> 0.67 with flipped Moral Stories rules, -> 0.54 with flipped Moral Stories and Social-Chem
+    rules; a MiniLM cross-encoder fine-tuned on GPU with both: 0.65).
+    """
+    if kind is Deontic.PERMIT or rng.random() < 0.5:
+        return render_norm(kind, core, rng)
+    templates = _PRESCRIBE_AS_BAN if kind is Deontic.PRESCRIBE else _PROSCRIBE_AS_DUTY
+    return rng.choice(templates).format(c=core)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Action sentences that do, or refuse to do, a verb phrase
+
+_FIRST_PERSON = [
+    (r"\byourself\b", "myself"),
+    (r"\byours\b", "mine"),
+    (r"\byour\b", "my"),
+    (r"\byou're\b", "I'm"),
+    (r"\byou are\b", "I am"),
+]
+
+# Sentences that carry out X: statements, advice and LLM-style compliance.
+_DO_SECOND = (
+    "You should {c}.",
+    "Go ahead and {c}.",
+    "Sure, here's how to {c}.",
+    "The best thing to do is {c}.",
+    "Definitely {c}.",
+    "Make sure to {c}.",
+    "It's fine to {c}, go for it.",
+    "Absolutely, {c}.",
+    "Here is a step-by-step guide to {c}.",
+    "My advice is to {c}.",
+    "Yes, {c}.",
+)
+_DO_FIRST = (
+    "I will {c}.",
+    "I decided to {c}.",
+    "Sure, I'll {c}.",
+    "I always {c}.",
+    "I'm going to {c}.",
+    "Happy to help: I'll {c}.",
+)
+# Sentences that refuse or advise against X.
+_DONT_SECOND = (
+    "Don't {c}.",
+    "You shouldn't {c}.",
+    "Never {c}.",
+    "You should never {c}.",
+    "There's no reason to {c}.",
+    "Please don't {c}.",
+    "I'd advise you not to {c}.",
+    "It's not a good idea to {c}.",
+    "Avoid trying to {c}.",
+    "No, you should not {c}.",
+    "Sorry, I can't help you {c}.",
+)
+_DONT_FIRST = (
+    "I won't {c}.",
+    "I refuse to {c}.",
+    "I'm not going to {c}.",
+    "I decided not to {c}.",
+    "I would never {c}.",
+    "I can't {c}, sorry.",
+)
+
+
+def _first_person(core: str) -> str | None:
+    out = core
+    for pattern, repl in _FIRST_PERSON:
+        out = re.sub(pattern, repl, out)
+    return None if re.search(r"\byou\b", out) else out
+
+
+def action_sentence(core: str, does: bool, rng: random.Random) -> str:
+    """A sentence that does (``does``) or refuses/forbids the verb phrase ``core``."""
+    first = _first_person(core)
+    second_t, first_t = (_DO_SECOND, _DO_FIRST) if does else (_DONT_SECOND, _DONT_FIRST)
+    if first is not None and rng.random() < 0.45:
+        return rng.choice(first_t).format(c=first)
+    return rng.choice(second_t).format(c=core)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Neutral sentences: what else an LLM response says
+
+
+_NEUTRAL_FIXED = (
+    "Here are a few things to keep in mind.",
+    "Let me know if you have any other questions.",
+    "I hope this helps!",
+    "In summary, there are several options.",
+    "Great question!",
+    "There are many ways to look at this.",
+    "Thanks for asking.",
+    "Below is a short overview.",
+    "That depends on a few factors.",
+    "Here is what I found.",
+    "Let's break this down step by step.",
+    "First, let's look at the background.",
+    "The answer has two parts.",
+    "Good luck!",
+    "Feel free to ask a follow-up question.",
+    "Here's a quick summary of the main points.",
+    "There is no single correct answer.",
+    "This is a common question.",
+    "I'd be glad to explain.",
+    "The table below compares the options.",
+    "Some people prefer the first approach.",
+)
+_NEUTRAL_SUBJECTS = (
+    "The recipe",
+    "This function",
+    "The train to Lyon",
+    "The museum",
+    "The report",
+    "The garden",
+    "Our server",
+    "The spreadsheet",
+    "The bakery on Main Street",
+    "The library",
+    "Photosynthesis",
+    "The new phone",
+    "The river",
+    "The conference",
+    "The algorithm",
+    "The printer",
+    "The bus",
+    "The soup",
+    "The guitar",
+    "The hiking trail",
+    "The camera",
+    "The spring semester",
+    "The database",
+    "The marathon",
+    "The bridge",
+    "The painting",
+    "The tomato plant",
+    "The laptop battery",
+    "The compiler",
+    "The weather forecast",
+    "The chess opening",
+    "The lecture",
+    "The sofa",
+    "The vaccine trial",
+    "The playlist",
+    "The volcano",
+)
+_NEUTRAL_PREDICATES = (
+    "takes about twenty minutes.",
+    "was built in 1890.",
+    "is located near the station.",
+    "needs two cups of flour.",
+    "opens at nine in the morning.",
+    "uses a lot of memory.",
+    "is usually crowded on weekends.",
+    "has three main parts.",
+    "returns a list of numbers.",
+    "was updated last week.",
+    "is about forty kilometres long.",
+    "comes in blue and green.",
+    "runs every fifteen minutes.",
+    "depends on the temperature.",
+    "is measured in meters.",
+    "converts sunlight into chemical energy.",
+    "starts on Monday.",
+    "is written in Python.",
+    "costs around thirty dollars.",
+    "should be stored in a cool place.",
+    "has a battery life of ten hours.",
+    "was designed by an Italian architect.",
+    "can be found on page twelve.",
+    "is sorted alphabetically.",
+    "grows best in full sun.",
+    "is slightly salty.",
+    "has a wooden frame.",
+    "erupted in 1980.",
+    "is printed in color.",
+    "was delayed by an hour.",
+)
+
+
+def neutral_sentences(n: int, rng: random.Random) -> list[str]:
+    """``n`` morally neutral sentences (fixed LLM boilerplate plus subject x predicate combinations)."""
+    combos = [f"{s} {p}" for s in _NEUTRAL_SUBJECTS for p in _NEUTRAL_PREDICATES]
+    pool = list(_NEUTRAL_FIXED) + combos
+    rng.shuffle(pool)
+    return [pool[i % len(pool)] for i in range(n)]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Labels and pairs
+
+
+@dataclass(frozen=True)
+class Pair:
+    norm: str
+    text: str
+    label: Verdict
+    group: str  # normalised source norm text: GroupKFold key
+    source: str  # ms | ms-flip | ms-para | sc | sc-flip | unrelated-ms | unrelated-sc | neutral
+
+
+def norm_key(text: str) -> str:
+    """Group key: one rule written with other casing, spacing, contraction or punctuation is one group."""
+    t = text.lower().replace("’", "'").replace("it is ", "it's ").replace("should not", "shouldn't")
+    return re.sub(r"[^a-z' ]+", "", re.sub(r"\s+", " ", t)).strip()
+
+
+@dataclass(frozen=True)
+class MSItem:
+    norm: str
+    moral: str
+    immoral: str
+
+
+def _skip(issues: list[str] | None, message: str) -> None:
+    """A bad row is reported (and logged) and skipped; the good rows of the file are kept."""
+    log.warning("skipped %s", message)
+    if issues is not None:
+        issues.append(message)
+
+
+def read_moral_stories(path: Path, issues: list[str] | None = None) -> list[MSItem]:
+    """Moral Stories action+norm pairs grouped by norm (each norm has one moral and one immoral action)."""
+    by_norm: dict[str, dict[str, str]] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc}") from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            norm = row["norm"].strip()
+            label = str(row["label"])
+            action = row["moral_action"] if label == "1" else row["immoral_action"]
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            _skip(issues, f"{path}:{number}: not a Moral Stories action+norm row ({exc!r})")
+            continue
+        by_norm.setdefault(norm, {})["moral" if label == "1" else "immoral"] = re.sub(
+            r"\s+", " ", action
+        ).strip()
+    return [
+        MSItem(n, a["moral"], a["immoral"]) for n, a in by_norm.items() if "moral" in a and "immoral" in a
+    ]
+
+
+@dataclass(frozen=True)
+class SCItem:
+    rot: str
+    action: str  # the gerund phrase the rule judges: "helping your friends"
+    optional: bool  # from optional_sc101.csv (an "it's okay" rule)
+
+
+def read_social_chem(paths: Sequence[Path], issues: list[str] | None = None) -> list[SCItem]:
+    """Rules of thumb with the action they judge, from the obligatory/optional Social-Chem subsets."""
+    items: list[SCItem] = []
+    for path in paths:
+        try:
+            with path.open(encoding="utf-8", newline="") as handle:
+                for number, row in enumerate(csv.DictReader(handle), 2):
+                    rot, action = (row.get("rot") or "").strip(), (row.get("action") or "").strip()
+                    if not rot or not action:
+                        _skip(issues, f"{path}:{number}: row without rot or action")
+                        continue
+                    items.append(SCItem(rot, action, "optional" in path.name))
+        except OSError as exc:
+            raise SourceError(f"cannot read {path}: {exc}") from exc
+    return items
+
+
+def _gerund_pair(action: str) -> tuple[str, str]:
+    """(doing, not doing) forms of a Social-Chem gerund action ("not lying" -> ("lying", "not lying"))."""
+    a = _clean_core(action)
+    if _LEADING_NOT.match(a):
+        return _LEADING_NOT.sub("", a), a
+    return a, f"not {a}"
+
+
+def _rule_verdicts(kind: Deontic) -> tuple[Verdict, Verdict | None]:
+    """Verdicts of (doing X, refusing X) under a rule about X; refusing a permission is no verdict."""
+    if kind is Deontic.PRESCRIBE:
+        return Verdict.FOLLOWS, Verdict.VIOLATES
+    if kind is Deontic.PROSCRIBE:
+        return Verdict.VIOLATES, Verdict.FOLLOWS
+    return Verdict.FOLLOWS, None
+
+
+def moral_stories_pairs(items: Iterable[MSItem], rng: random.Random, *, flip: bool = False) -> list[Pair]:
+    """The real pairs, the same norm reworded (labels kept), and templated do/refuse sentences.
+
+    ``flip`` adds the opposite rule with flipped labels instead of the templated sentences; it is kept
+    only to measure why it is not the default (see ``render_equivalent``).
+    """
+    pairs: list[Pair] = []
+    for item in items:
+        group = norm_key(item.norm)
+        pairs.append(Pair(item.norm, item.moral, Verdict.FOLLOWS, group, "ms"))
+        pairs.append(Pair(item.norm, item.immoral, Verdict.VIOLATES, group, "ms"))
+        parsed = parse_norm(item.norm)
+        if parsed is None:
+            continue
+        if flip and parsed.kind is not Deontic.PERMIT:
+            flipped = render_norm(opposite(parsed.kind), parsed.core, rng)
+            pairs.append(Pair(flipped, item.moral, Verdict.VIOLATES, group, "ms-flip"))
+            pairs.append(Pair(flipped, item.immoral, Verdict.FOLLOWS, group, "ms-flip"))
+            continue
+        reworded = render_equivalent(parsed.kind, parsed.core, rng)
+        if norm_key(reworded) != group:
+            pairs.append(Pair(reworded, item.moral, Verdict.FOLLOWS, group, "ms-para"))
+            pairs.append(Pair(reworded, item.immoral, Verdict.VIOLATES, group, "ms-para"))
+        on_do, on_refuse = _rule_verdicts(parsed.kind)
+        pairs.append(Pair(item.norm, action_sentence(parsed.core, True, rng), on_do, group, "ms-tmpl"))
+        if on_refuse is not None:
+            pairs.append(
+                Pair(item.norm, action_sentence(parsed.core, False, rng), on_refuse, group, "ms-tmpl")
+            )
+    return pairs
+
+
+def social_chem_pairs(items: Iterable[SCItem], rng: random.Random, *, flip: bool = False) -> list[Pair]:
+    """Per rule: (rule | reworded rule) x (a sentence doing X | one refusing X).
+
+    ``flip`` uses the opposite rule (labels flipped) instead of the reworded one; see ``render_equivalent``.
+    """
+    pairs: list[Pair] = []
+    for item in items:
+        group = norm_key(item.rot)
+        parsed = parse_norm(item.rot)
+        if parsed is None:
+            # Unusual wording: keep the rule with its own gerund and the gerund's negation. An
+            # obligatory rule prescribes its action, an optional one permits it.
+            doing, not_doing = _gerund_pair(item.action)
+            pairs.append(Pair(item.rot, doing, Verdict.FOLLOWS, group, "sc"))
+            if not item.optional and not _LEADING_NOT.match(_clean_core(item.action)):
+                pairs.append(Pair(item.rot, not_doing, Verdict.VIOLATES, group, "sc"))
+            continue
+        does_text = (
+            action_sentence(parsed.core, True, rng) if rng.random() < 0.7 else _gerund_pair(item.action)[0]
+        )
+        dont_text = action_sentence(parsed.core, False, rng)
+        on_do, on_refuse = _rule_verdicts(parsed.kind)
+        pairs.append(Pair(item.rot, does_text, on_do, group, "sc"))
+        if on_refuse is not None:
+            pairs.append(Pair(item.rot, dont_text, on_refuse, group, "sc"))
+        if flip:
+            flipped = render_norm(opposite(parsed.kind), parsed.core, rng)
+            flip_do, flip_refuse = _rule_verdicts(opposite(parsed.kind))
+            pairs.append(Pair(flipped, does_text, flip_do, group, "sc-flip"))
+            if flip_refuse is not None:
+                pairs.append(Pair(flipped, dont_text, flip_refuse, group, "sc-flip"))
+            continue
+        reworded = render_equivalent(parsed.kind, parsed.core, rng)
+        pairs.append(Pair(reworded, does_text, on_do, group, "sc-para"))
+        if on_refuse is not None:
+            pairs.append(Pair(reworded, dont_text, on_refuse, group, "sc-para"))
+    return pairs
+
+
+def unrelated_pairs(
+    norms: Sequence[tuple[str, str]],
+    norm_vectors: np.ndarray,
+    actions: Sequence[tuple[str, str]],
+    action_vectors: np.ndarray,
+    action_norm_vectors: np.ndarray,
+    rng: random.Random,
+    *,
+    source: str,
+    per_norm: int = 1,
+    neutral_share: float = 0.25,
+    max_norm_similarity: float = 0.45,
+    max_similarity: float = 0.5,
+    near_top: int = 10,
+    neutral_pool: Sequence[str] | None = None,
+) -> list[Pair]:
+    """Pairs of a norm with text about something else.
+
+    ``norms`` and ``actions`` are (text, group) with their unit MiniLM vectors; ``action_norm_vectors``
+    holds the vector of the norm each action belongs to. An action is *about something else* when its
+    own norm is far from this norm (cosine < ``max_norm_similarity``: two groups can state the same
+    rule in other words) and it is not itself close (< ``max_similarity``). The first pick per norm is
+    among the ``near_top`` closest such actions (what retrieval noise looks like), the others random;
+    with probability ``neutral_share`` a neutral, LLM-answer-like sentence is added.
+    """
+    pairs: list[Pair] = []
+    neutral = list(neutral_pool) if neutral_pool else neutral_sentences(len(norms), rng)
+    action_groups = np.array([g for _, g in actions], dtype=object)
+    for start in range(0, len(norms), 512):
+        chunk = norms[start : start + 512]
+        sims = norm_vectors[start : start + 512] @ action_vectors.T
+        norm_sims = norm_vectors[start : start + 512] @ action_norm_vectors.T
+        for row, (norm, group) in enumerate(chunk):
+            allowed = (
+                (norm_sims[row] < max_norm_similarity)
+                & (sims[row] < max_similarity)
+                & (action_groups != group)
+            )
+            candidates = np.flatnonzero(allowed)
+            if candidates.size == 0:
+                continue
+            picks: list[int] = []
+            if near_top > 0:
+                nearest = candidates[np.argsort(-sims[row, candidates], kind="stable")[:near_top]]
+                picks.append(int(nearest[rng.randrange(nearest.size)]))
+            picks += [int(candidates[rng.randrange(candidates.size)]) for _ in range(per_norm - len(picks))]
+            pairs.extend(Pair(norm, actions[i][0], Verdict.UNRELATED, group, source) for i in picks)
+            if rng.random() < neutral_share:
+                pairs.append(Pair(norm, rng.choice(neutral), Verdict.UNRELATED, group, "neutral"))
+    return pairs
+
+
+# ---------------------------------------------------------------------------------------------------
+# Embedding every text once
+
+
+def _encoder_id() -> str:
+    from normkg.reasoning.encoder import model_path
+
+    return f"{model_path().name}:{MAX_TOKENS}"
+
+
+def embed_texts(texts: Iterable[str], cache_dir: Path | None = None) -> dict[str, np.ndarray]:
+    """Unit MiniLM vectors of ``texts``, computed in one canonical order (shortest first).
+
+    Why canonical: padding makes a text's vector depend very slightly on its batch mates, so the same
+    text set in the same order gives bit-identical vectors, whatever order the caller had. The
+    cache (one .npy per text set, keyed by a hash of the texts and the encoder) only skips the
+    minutes of encoding when the set has not changed.
+    """
+    from normkg.reasoning.encoder import get_encoder
+
+    order = sorted(set(texts), key=lambda t: (len(t), t))
+    digest = hashlib.sha256("\n".join([_encoder_id(), *order]).encode("utf-8")).hexdigest()[:16]
+    cached = cache_dir / f"judge-embeddings-{digest}.npy" if cache_dir else None
+    if cached is not None and cached.is_file():
+        vectors = np.load(cached)
+    else:
+        vectors = get_encoder().encode(order, batch_size=64)
+        if cached is not None:
+            cache_dir.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
+            for old in cache_dir.glob("judge-embeddings-*.npy"):  # type: ignore[union-attr]
+                old.unlink()
+            np.save(cached, vectors)
+    return {t: vectors[i] for i, t in enumerate(order)}
+
+
+# ---------------------------------------------------------------------------------------------------
+# The training set
+
+
+MS_SOURCES = ("ms", "ms-para", "ms-tmpl", "unrelated-ms")
+DEFAULT_CHALLENGE = CHECKOUT_ROOT / "tests" / "data" / "checker" / "challenge.jsonl"
+
+
+@dataclass(frozen=True)
+class HyperParameters:
+    hidden: int = 128
+    epochs: int = 10
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+    dropout: float = 0.2
+    ms_weight: float = 3.0  # Moral Stories pairs are few but are the real (narrative) signal
+    unrelated_max_similarity: float = 0.35  # an "unrelated" action is never closer than this to the norm
+    unrelated_max_norm_similarity: float = 0.45
+    unrelated_per_ms_norm: int = 2
+    # 0: unrelated actions are random among the eligible ones. 10 (first pick among the 10 closest
+    # eligible actions) made the judge call paraphrased related sentences unrelated (challenge set
+    # 0.45 vs 0.62 accuracy), so near-miss pairs are only used for evaluation ("probe-near").
+    unrelated_near_top: int = 0
+    neutral_share: float = 0.25
+
+
+@dataclass
+class TrainingData:
+    """Pairs with their vectors: norm vectors per unique norm text, sentence vectors per unique text."""
+
+    pairs: list[Pair]
+    norm_vectors: np.ndarray
+    norm_index: np.ndarray
+    sentence_vectors: np.ndarray
+    sentence_index: np.ndarray
+    labels: np.ndarray
+    groups: np.ndarray
+    sources: np.ndarray
+    challenge: list[Pair]
+    challenge_norm_vectors: np.ndarray
+    challenge_sentence_vectors: np.ndarray
+    files: list[Path]
+    issues: list[str]
+    probes: list[Pair]  # evaluation only: each MS norm with the closest action of an unrelated norm
+    probe_norm_vectors: np.ndarray
+    probe_sentence_vectors: np.ndarray
+
+    def features(self, rows: np.ndarray | None = None) -> np.ndarray:
+        rows = np.arange(len(self.pairs)) if rows is None else rows
+        return pair_features(
+            self.norm_vectors[self.norm_index[rows]], self.sentence_vectors[self.sentence_index[rows]]
+        )
+
+    def weights(self, ms_weight: float) -> np.ndarray:
+        return np.where(np.isin(self.sources, MS_SOURCES), ms_weight, 1.0).astype(np.float32)
+
+    def challenge_features(self) -> np.ndarray:
+        return pair_features(self.challenge_norm_vectors, self.challenge_sentence_vectors)
+
+
+def data_files(data_dir: Path) -> list[Path]:
+    return [
+        data_dir / "moral-stories" / "dev.jsonl",
+        data_dir / "social-chem-101" / "obligatory_sc101.csv",
+        data_dir / "social-chem-101" / "optional_sc101.csv",
+    ]
+
+
+def read_challenge(path: Path, issues: list[str] | None = None) -> list[Pair]:
+    """The hand-written negation/refusal/unrelated challenge set (never trained on)."""
+    pairs: list[Pair] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc}") from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            pairs.append(
+                Pair(row["norm"], row["text"], Verdict(row["label"]), norm_key(row["norm"]), row["kind"])
+            )
+        except (json.JSONDecodeError, KeyError, ValueError, TypeError) as exc:
+            _skip(issues, f"{path}:{number}: not a challenge item ({exc!r})")
+    return pairs
+
+
+def build_training_data(
+    data_dir: Path,
+    seed: int,
+    hp: HyperParameters,
+    cache_dir: Path | None = None,
+    challenge_path: Path = DEFAULT_CHALLENGE,
+    limit: int | None = None,
+) -> TrainingData:
+    """Read the sources, make every pair (see the module docstring), embed each text once.
+
+    ``limit`` keeps only the first ``limit`` norms of each source (for fast tests).
+    """
+    files = data_files(data_dir)
+    rng = random.Random(seed)
+    issues: list[str] = []
+    ms_items = read_moral_stories(files[0], issues)[:limit]
+    sc_items = read_social_chem(files[1:], issues)
+    if limit is not None:
+        sc_items = sc_items[:limit] + [i for i in sc_items if i.optional][:limit]
+    related = moral_stories_pairs(ms_items, rng) + social_chem_pairs(sc_items, rng, flip=True)
+    challenge = read_challenge(challenge_path, issues)
+    neutral_pool = neutral_sentences(len(related), random.Random(seed + 1))
+    norm_texts = {p.norm for p in related} | {p.norm for p in challenge}
+    texts = set(norm_texts) | {p.text for p in related} | {p.text for p in challenge} | set(neutral_pool)
+    for norm in norm_texts:
+        parsed = parse_norm(norm)
+        if parsed is not None:
+            texts.update(prototype_texts(parsed.core))
+    vectors = embed_texts(texts, cache_dir)
+    unit = vectors.__getitem__
+
+    def mine(action_sources: set[str], norm_sources: set[str], per_norm: int, source: str) -> list[Pair]:
+        pool = [p for p in related if p.source in action_sources]
+        norms = sorted({(p.norm, p.group) for p in related if p.source in norm_sources})
+        own_norm = {p.group: p.norm for p in related if p.source in ("ms", "sc")}
+        actions = sorted({(p.text, p.group) for p in pool if p.group in own_norm})
+        if not norms or not actions:
+            return []
+        return unrelated_pairs(
+            norms,
+            np.stack([unit(n) for n, _ in norms]),
+            actions,
+            np.stack([unit(a) for a, _ in actions]),
+            np.stack([unit(own_norm[g]) for _, g in actions]),
+            rng,
+            source=source,
+            per_norm=per_norm,
+            neutral_share=hp.neutral_share,
+            max_norm_similarity=hp.unrelated_max_norm_similarity,
+            max_similarity=hp.unrelated_max_similarity,
+            neutral_pool=neutral_pool,
+            near_top=hp.unrelated_near_top,
+        )
+
+    ms_norms = sorted({(p.norm, p.group) for p in related if p.source == "ms"})
+    ms_actions = sorted({(p.text, p.group) for p in related if p.source == "ms"})
+    own = {p.group: p.norm for p in related if p.source == "ms"}
+    probes = unrelated_pairs(
+        ms_norms,
+        np.stack([unit(n) for n, _ in ms_norms]) if ms_norms else np.zeros((0, 384)),
+        ms_actions,
+        np.stack([unit(a) for a, _ in ms_actions]) if ms_actions else np.zeros((0, 384)),
+        np.stack([unit(own[g]) for _, g in ms_actions]) if ms_actions else np.zeros((0, 384)),
+        random.Random(seed + 2),
+        source="probe-near",
+        per_norm=1,
+        neutral_share=0.0,
+        max_norm_similarity=hp.unrelated_max_norm_similarity,
+        max_similarity=1.0,
+        near_top=1,
+    )
+    pairs = related + mine({"ms", "ms-tmpl"}, {"ms", "ms-para"}, hp.unrelated_per_ms_norm, "unrelated-ms")
+    pairs += mine({"sc"}, {"sc"}, 1, "unrelated-sc")
+    norm_list = sorted({p.norm for p in pairs})
+    sentence_list = sorted({p.text for p in pairs})
+    norm_pos = {t: i for i, t in enumerate(norm_list)}
+    sentence_pos = {t: i for i, t in enumerate(sentence_list)}
+    return TrainingData(
+        pairs=pairs,
+        norm_vectors=assemble_norm_vectors(norm_list, None, unit),
+        norm_index=np.array([norm_pos[p.norm] for p in pairs]),
+        sentence_vectors=np.stack([unit(t) for t in sentence_list]),
+        sentence_index=np.array([sentence_pos[p.text] for p in pairs]),
+        labels=np.array([LABELS.index(p.label) for p in pairs]),
+        groups=np.array([p.group for p in pairs], dtype=object),
+        sources=np.array([p.source for p in pairs], dtype=object),
+        challenge=challenge,
+        challenge_norm_vectors=assemble_norm_vectors([p.norm for p in challenge], None, unit),
+        challenge_sentence_vectors=np.stack([unit(p.text) for p in challenge]),
+        files=files,
+        issues=issues,
+        probes=probes,
+        probe_norm_vectors=assemble_norm_vectors([p.norm for p in probes], None, unit),
+        probe_sentence_vectors=np.stack([unit(p.text) for p in probes]) if probes else np.zeros((0, 384)),
+    )
+
+
+def assign_folds(data: TrainingData, k: int, seed: int) -> np.ndarray:
+    """Fold of each pair, by group (no norm text in two folds), with Moral Stories norms spread evenly."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    ms_groups = {g for g, s in zip(data.groups, data.sources, strict=True) if s == "ms"}
+    strata = np.array([int(g in ms_groups) for g in data.groups])
+    folds = np.zeros(len(data.pairs), dtype=np.int64)
+    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+    for fold, (_, test) in enumerate(splitter.split(np.zeros(len(strata)), strata, data.groups)):
+        folds[test] = fold
+    return folds
+
+
+# ---------------------------------------------------------------------------------------------------
+# The head
+
+
+def fit_head(
+    features: np.ndarray, labels: np.ndarray, weights: np.ndarray, seed: int, hp: HyperParameters
+) -> HeadWeights:
+    """Train the MLP head with a fixed seed (same data, seed and thread count: same weights)."""
+    import torch
+
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True)
+    first = torch.nn.Linear(features.shape[1], hp.hidden)
+    second = torch.nn.Linear(hp.hidden, len(LABELS))
+    model = torch.nn.Sequential(
+        torch.nn.Dropout(hp.dropout),
+        first,
+        torch.nn.GELU(approximate="tanh"),
+        torch.nn.Dropout(hp.dropout),
+        second,
+    )
+    optimizer = torch.optim.AdamW(model.parameters(), lr=hp.learning_rate, weight_decay=hp.weight_decay)
+    x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
+    y = torch.from_numpy(labels.astype(np.int64))
+    w = torch.from_numpy(weights.astype(np.float32))
+    generator = torch.Generator().manual_seed(seed)
+    model.train()
+    for _ in range(hp.epochs):
+        order = torch.randperm(len(y), generator=generator)
+        for start in range(0, len(y), hp.batch_size):
+            batch = order[start : start + hp.batch_size]
+            loss = torch.nn.functional.cross_entropy(model(x[batch]), y[batch], reduction="none")
+            loss = (loss * w[batch]).sum() / w[batch].sum()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return HeadWeights(
+        w1=first.weight.detach().numpy().T.copy(),
+        b1=first.bias.detach().numpy().copy(),
+        w2=second.weight.detach().numpy().T.copy(),
+        b2=second.bias.detach().numpy().copy(),
+        temperature=1.0,
+    )
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """The temperature minimising the negative log-likelihood of ``logits`` (grid over 0.25..4)."""
+    best, best_nll = 1.0, np.inf
+    for temperature in np.geomspace(0.25, 4.0, 241):
+        probs = softmax(logits / temperature)
+        nll = -np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-12, None)).mean()
+        if nll < best_nll:
+            best, best_nll = float(temperature), float(nll)
+    return best
+
+
+# ---------------------------------------------------------------------------------------------------
+# Metrics and baselines
+
+
+def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = 10) -> float:
+    """Top-label ECE with equal-width confidence bins."""
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == labels
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    ece = 0.0
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
+        inside = (confidence > low) & (confidence <= high)
+        if inside.any():
+            ece += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
+    return float(ece)
+
+
+def macro_f1(predicted: np.ndarray, labels: np.ndarray, classes: int = 3) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(labels, predicted, labels=list(range(classes)), average="macro", zero_division=0))
+
+
+def binary_accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Accuracy of violates-vs-follows on pairs that are related: argmax over the first two columns."""
+    return float((scores[:, :2].argmax(axis=1) == labels).mean()) if len(labels) else float("nan")
+
+
+def zero_shot_scores(norm_vectors: np.ndarray, sentence_vectors: np.ndarray, threshold: float) -> np.ndarray:
+    """Baseline (a), no training: stance = kind * (cos(v, do-prototype) - cos(v, refuse-prototype)).
+
+    Scores are one-hot over (violates, follows, unrelated): unrelated when the sentence is not
+    closer than ``threshold`` (fitted on the training folds) to the norm or either prototype; norms
+    that could not be parsed (no prototypes) are scored "follows", the majority of real norm pairs.
+    """
+    feats = pair_features(norm_vectors, sentence_vectors)
+    c_do, c_dont, _diff, c_u, signed, _ = feats[:, -6:].T
+    kind_unknown = feats[:, -10 + 3] > 0.5
+    related = np.maximum(c_u, np.where(kind_unknown, -1.0, np.maximum(c_do, c_dont))) >= threshold
+    decision = np.where(kind_unknown, 1, np.where(signed > 0, 1, 0))
+    out = np.zeros((len(feats), 3), dtype=np.float32)
+    out[np.arange(len(feats)), np.where(related, decision, 2)] = 1.0
+    return out
+
+
+def fit_zero_shot_threshold(
+    norm_vectors: np.ndarray, sentence_vectors: np.ndarray, labels: np.ndarray
+) -> float:
+    best, best_acc = 0.0, -1.0
+    for threshold in np.linspace(0.0, 0.8, 81):
+        acc = float((zero_shot_scores(norm_vectors, sentence_vectors, threshold).argmax(1) == labels).mean())
+        if acc > best_acc:
+            best, best_acc = float(threshold), acc
+    return best
+
+
+def read_mfd(path: Path, issues: list[str] | None = None) -> dict[str, set[str]]:
+    """MFD 2.0 (LIWC .dic): term -> categories such as "care.virtue" (terms may be phrases)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc}") from exc
+    categories: dict[str, str] = {}
+    terms: dict[str, set[str]] = {}
+    section = 0
+    for number, raw in enumerate(lines, 1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line == "%":
+            section += 1
+            continue
+        if section == 1:
+            cid, _, name = line.partition("\t")
+            if not cid.strip().isdigit() or not name.strip():
+                raise SourceError(
+                    f"{path}:{number}: expected 'category id<TAB>name' in the header, got {raw!r}"
+                )
+            categories[cid.strip()] = name.strip()
+            continue
+        term, *ids = line.split("\t")
+        if not ids or not all(i.strip() in categories for i in ids):
+            _skip(issues, f"{path}:{number}: expected 'term<TAB>known category id', got {raw!r}")
+            continue
+        terms.setdefault(term.strip().lower(), set()).update(categories[i.strip()] for i in ids)
+    return terms
+
+
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_STOP = set(
+    [
+        "the",
+        "a",
+        "an",
+        "to",
+        "of",
+        "and",
+        "or",
+        "in",
+        "on",
+        "for",
+        "with",
+        "your",
+        "you",
+        "their",
+        "them",
+        "they",
+        "his",
+        "her",
+        "its",
+        "our",
+        "my",
+        "that",
+        "this",
+        "be",
+        "is",
+        "are",
+        "was",
+        "were",
+        "it",
+        "when",
+        "if",
+        "not",
+        "don't",
+        "about",
+        "someone",
+        "others",
+        "other",
+        "people",
+    ]
+)
+
+
+def _ngrams(text: str, n_max: int = 4) -> set[str]:
+    words = _WORD.findall(text.lower())
+    return {" ".join(words[i : i + n]) for n in range(1, n_max + 1) for i in range(len(words) - n + 1)}
+
+
+def lexicon_scores(pairs: Sequence[Pair], mfd: dict[str, set[str]], tie: int) -> np.ndarray:
+    """Baseline (b): MFD 2.0 virtue minus vice words in the sentence, with the norm's polarity.
+
+    The words the norm itself names (its verb phrase's content words) count as virtue when the norm
+    prescribes or permits them and as vice when it proscribes them. Positive score: follows, negative:
+    violates, zero: ``tie`` (the training folds' majority); no moral word and no shared word: unrelated.
+    """
+    out = np.zeros((len(pairs), 3), dtype=np.float32)
+    for row, pair in enumerate(pairs):
+        grams = _ngrams(pair.text)
+        virtue = sum(1 for g in grams for c in mfd.get(g, ()) if c.endswith("virtue"))
+        vice = sum(1 for g in grams for c in mfd.get(g, ()) if c.endswith("vice"))
+        parsed = parse_norm(pair.norm)
+        named = {w for w in _WORD.findall(parsed.core.lower())} - _STOP if parsed else set()
+        shared = len(named & {g for g in grams if " " not in g})
+        sign = -1 if parsed is not None and parsed.kind is Deontic.PROSCRIBE else 1
+        score = virtue - vice + sign * shared
+        if virtue + vice + shared == 0:
+            out[row, 2] = 1.0
+        else:
+            out[row, 1 if score > 0 else 0 if score < 0 else tie] = 1.0
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# Cross-validation and training
+
+EVAL3_SOURCES = ("ms", "unrelated-ms", "neutral")
+MODEL_VERSION = "judge-1"
+
+
+def _summary(values: Sequence[float]) -> dict[str, object]:
+    array = np.array(values, dtype=np.float64)
+    return {
+        "mean": round(float(np.nanmean(array)), 4),
+        "sd": round(float(np.nanstd(array)), 4),
+        "folds": [round(float(v), 4) for v in array],
+    }
+
+
+@dataclass
+class CrossValidation:
+    """Out-of-fold results: the report (JSON-ready) and what ``train`` reuses."""
+
+    report: dict[str, object]
+    oof_logits: np.ndarray
+    folds: np.ndarray
+    temperature: float
+
+
+def _cross_validate(
+    data: TrainingData, k: int, seed: int, hp: HyperParameters, mfd_path: Path
+) -> CrossValidation:
+    features = data.features()
+    weights = data.weights(hp.ms_weight)
+    folds = assign_folds(data, k, seed)
+    labels = data.labels
+    ch_features = data.challenge_features()
+    ch_labels = np.array([LABELS.index(p.label) for p in data.challenge])
+    ch_related = ch_labels != 2
+    oof = np.zeros((len(labels), len(LABELS)), dtype=np.float32)
+    ch_logits: list[np.ndarray] = []
+    fold_of_group = dict(zip(data.groups, folds, strict=True))
+    probe_folds = np.array([fold_of_group.get(p.group, -1) for p in data.probes], dtype=np.int64)
+    probe_features = pair_features(data.probe_norm_vectors, data.probe_sentence_vectors)
+    probe_logits = np.zeros((len(data.probes), len(LABELS)), dtype=np.float32)
+    for fold in range(k):
+        train_rows = folds != fold
+        head = fit_head(features[train_rows], labels[train_rows], weights[train_rows], seed + fold, hp)
+        oof[~train_rows] = head.logits(features[~train_rows])
+        ch_logits.append(head.logits(ch_features))
+        probe_logits[probe_folds == fold] = head.logits(probe_features[probe_folds == fold])
+
+    mfd = read_mfd(mfd_path)
+    eval3 = np.isin(data.sources, EVAL3_SOURCES)
+    ms_rows = data.sources == "ms"
+    sc_rows = np.isin(data.sources, ("sc", "sc-flip"))
+    metrics: dict[str, list[float]] = {}
+
+    def add(name: str, value: float) -> None:
+        metrics.setdefault(name, []).append(value)
+
+    for fold in range(k):
+        test = folds == fold
+        temperature = fit_temperature(oof[~test], labels[~test])
+        probs = softmax(oof[test] / temperature)
+        raw = softmax(oof[test])
+        y, t_ms, t_eval, t_sc = labels[test], ms_rows[test], eval3[test], sc_rows[test]
+        add("ms_binary_accuracy", binary_accuracy(probs[t_ms], y[t_ms]))
+        add("eval3_accuracy", float((probs[t_eval].argmax(1) == y[t_eval]).mean()))
+        add("eval3_macro_f1", macro_f1(probs[t_eval].argmax(1), y[t_eval]))
+        add("all3_accuracy", float((probs.argmax(1) == y).mean()))
+        add("all3_macro_f1", macro_f1(probs.argmax(1), y))
+        add("sc_binary_accuracy", binary_accuracy(probs[t_sc], y[t_sc]))
+        add("ece_eval3", expected_calibration_error(probs[t_eval], y[t_eval]))
+        add("ece_all", expected_calibration_error(probs, y))
+        add("ece_all_uncalibrated", expected_calibration_error(raw, y))
+        add("temperature", temperature)
+        ch_probs = softmax(ch_logits[fold] / temperature)
+        add("challenge_accuracy", float((ch_probs.argmax(1) == ch_labels).mean()))
+        add("challenge_binary_accuracy", binary_accuracy(ch_probs[ch_related], ch_labels[ch_related]))
+        probe_probs = softmax(probe_logits[probe_folds == fold] / temperature)
+        add("probe_near_false_violation_rate", float((probe_probs.argmax(1) == 0).mean()))
+        add("probe_near_unrelated_rate", float((probe_probs.argmax(1) == 2).mean()))
+
+        # Baselines on the same fold: thresholds and tie-breaks come from the training folds only.
+        train_eval = np.flatnonzero(~test & eval3)
+        nv = data.norm_vectors[data.norm_index]
+        sv = data.sentence_vectors[data.sentence_index]
+        threshold = fit_zero_shot_threshold(nv[train_eval], sv[train_eval], labels[train_eval])
+        rows = np.flatnonzero(test & eval3)
+        zs = zero_shot_scores(nv[rows], sv[rows], threshold)
+        zs_ch = zero_shot_scores(data.challenge_norm_vectors, data.challenge_sentence_vectors, threshold)
+        train_related = labels[~test & ms_rows]
+        tie = int(np.bincount(train_related, minlength=2)[:2].argmax())
+        lex = lexicon_scores([data.pairs[i] for i in rows], mfd, tie)
+        lex_ch = lexicon_scores(data.challenge, mfd, tie)
+        in_fold = np.flatnonzero(probe_folds == fold)
+        zs_probe = zero_shot_scores(
+            data.probe_norm_vectors[in_fold], data.probe_sentence_vectors[in_fold], threshold
+        )
+        add("zero_shot.probe_near_false_violation_rate", float((zs_probe.argmax(1) == 0).mean()))
+        lex_probe = lexicon_scores([data.probes[i] for i in in_fold], mfd, tie)
+        add("lexicon.probe_near_false_violation_rate", float((lex_probe.argmax(1) == 0).mean()))
+        y_rows, ms_in_rows = labels[rows], data.sources[rows] == "ms"
+        for name, scores, ch_scores in (("zero_shot", zs, zs_ch), ("lexicon", lex, lex_ch)):
+            add(f"{name}.ms_binary_accuracy", binary_accuracy(scores[ms_in_rows], y_rows[ms_in_rows]))
+            add(f"{name}.eval3_accuracy", float((scores.argmax(1) == y_rows).mean()))
+            add(f"{name}.eval3_macro_f1", macro_f1(scores.argmax(1), y_rows))
+            add(f"{name}.challenge_accuracy", float((ch_scores.argmax(1) == ch_labels).mean()))
+            add(
+                f"{name}.challenge_binary_accuracy",
+                binary_accuracy(ch_scores[ch_related], ch_labels[ch_related]),
+            )
+
+    report: dict[str, object] = {
+        "folds": k,
+        "seed": seed,
+        "split": "StratifiedGroupKFold by normalised norm text (Moral Stories groups spread)",
+        "pairs": len(labels),
+        "pairs_by_source": {s: int((data.sources == s).sum()) for s in sorted(set(data.sources))},
+        "heldout_ms_norms_per_fold": [int((ms_rows & (folds == f)).sum() // 2) for f in range(k)],
+        "challenge_items": len(ch_labels),
+        "probe_near_pairs": len(data.probes),
+        "metrics": {name: _summary(values) for name, values in metrics.items()},
+    }
+    return CrossValidation(report, oof, folds, fit_temperature(oof, labels))
+
+
+def _resolve(data_dir: Path | None, cache_dir: Path | None) -> tuple[Path, Path]:
+    from normkg.settings import get_settings
+
+    return (data_dir or get_settings().resolve_data_dir(), cache_dir or CHECKOUT_ROOT / "var" / "cache")
+
+
+def cross_validate(
+    k: int = 5,
+    seed: int = 13,
+    data_dir: Path | None = None,
+    cache_dir: Path | None = None,
+    hp: HyperParameters | None = None,
+    limit: int | None = None,
+) -> dict[str, object]:
+    """k-fold cross-validation by norm of the judge and the two baselines, on the same folds."""
+    hp = hp or HyperParameters()
+    data_dir, cache_dir = _resolve(data_dir, cache_dir)
+    started = time.perf_counter()
+    data = build_training_data(data_dir, seed, hp, cache_dir, limit=limit)
+    prepared = time.perf_counter()
+    cv = _cross_validate(data, k, seed, hp, data_dir / "moral-foundations-dictionary" / "mfd2.0.dic")
+    cv.report["seconds"] = {
+        "data_and_embeddings": round(prepared - started, 1),
+        "cross_validation": round(time.perf_counter() - prepared, 1),
+    }
+    return cv.report
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def train(
+    out_dir: Path,
+    seed: int = 13,
+    folds: int = 5,
+    data_dir: Path | None = None,
+    cache_dir: Path | None = None,
+    hp: HyperParameters | None = None,
+    limit: int | None = None,
+) -> dict[str, object]:
+    """Train the shipped judge: k-fold out-of-fold logits fit the temperature (and give the CV report),
+    then the head is fitted on all pairs. Writes judge.npz and manifest.json to ``out_dir``."""
+    import torch
+
+    hp = hp or HyperParameters()
+    data_dir, cache_dir = _resolve(data_dir, cache_dir)
+    mfd_path = data_dir / "moral-foundations-dictionary" / "mfd2.0.dic"
+    started = time.perf_counter()
+    data = build_training_data(data_dir, seed, hp, cache_dir, limit=limit)
+    prepared = time.perf_counter()
+    cv = _cross_validate(data, max(folds, 2), seed, hp, mfd_path)
+    validated = time.perf_counter()
+    head = fit_head(data.features(), data.labels, data.weights(hp.ms_weight), seed, hp)
+    head = HeadWeights(head.w1, head.b1, head.w2, head.b2, cv.temperature)
+    finished = time.perf_counter()
+
+    ch_probs = softmax(head.logits(data.challenge_features()) / head.temperature)
+    ch_labels = np.array([LABELS.index(p.label) for p in data.challenge])
+    by_kind = {
+        kind: round(
+            float((ch_probs.argmax(1) == ch_labels)[[p.source == kind for p in data.challenge]].mean()), 4
+        )
+        for kind in sorted({p.source for p in data.challenge})
+    }
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    weights_path = out_dir / WEIGHTS_FILE
+    head.save(weights_path)
+    manifest: dict[str, object] = {
+        "model_version": MODEL_VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seed": seed,
+        "labels": [label.value for label in LABELS],
+        "architecture": "frozen all-MiniLM-L6-v2 bi-encoder; norm vector = [u | do-prototype | "
+        "refuse-prototype | kind one-hot]; MLP(FEATURE_DIM -> hidden, tanh-GELU -> 3) over pair_features; "
+        "temperature scaling",
+        "encoder": _encoder_id(),
+        "feature_dim": int(head.w1.shape[0]),
+        "temperature": head.temperature,
+        "weights_file": WEIGHTS_FILE,
+        "weights_sha256": _sha256(weights_path),
+        "weights_bytes": weights_path.stat().st_size,
+        "hyperparameters": asdict(hp),
+        "training_data": [{"file": str(p.relative_to(data_dir)), "sha256": _sha256(p)} for p in data.files],
+        "challenge_set": {
+            "file": "tests/data/checker/challenge.jsonl",
+            "sha256": _sha256(DEFAULT_CHALLENGE),
+            "final_model_accuracy": round(float((ch_probs.argmax(1) == ch_labels).mean()), 4),
+            "final_model_accuracy_by_kind": by_kind,
+        },
+        "cross_validation": cv.report,
+        "seconds": {
+            "data_and_embeddings": round(prepared - started, 1),
+            "cross_validation": round(validated - prepared, 1),
+            "final_fit": round(finished - validated, 1),
+        },
+        "torch_threads": torch.get_num_threads(),
+        "reproducibility": "same seed, data, thread count and torch build give bit-identical weights; a "
+        "different thread count can change float summation order (differences ~1e-6, same predictions "
+        "in practice)",
+        "limit": limit,
+        "skipped_rows": data.issues,
+    }
+    (out_dir / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    return manifest

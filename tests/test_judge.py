@@ -1,0 +1,187 @@
+"""The norm judge: the shipped model on negation/refusal cases, its contract, and reproducible training.
+
+Expected verdicts below are human judgments written for these tests (or the hand-written challenge
+set, which is never used for training), not outputs copied from the model.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from normkg.errors import InputError
+from normkg.reasoning.judge import (
+    LABELS,
+    NORM_DIM,
+    Deontic,
+    NormJudge,
+    Verdict,
+    parse_norm,
+    retrieval_vectors,
+)
+from normkg.reasoning.training import (
+    HyperParameters,
+    build_training_data,
+    fit_head,
+    read_mfd,
+    read_moral_stories,
+    read_social_chem,
+    train,
+)
+
+DATA = Path(__file__).parent / "data" / "checker"
+MINI = DATA / "mini"
+
+
+@pytest.fixture(scope="module")
+def judge() -> NormJudge:
+    return NormJudge.load()
+
+
+def _probs(judge: NormJudge, norms: list[str], sentences: list[str]) -> np.ndarray:
+    return judge.judge(judge.embed_norms(norms), judge.embed_sentences(sentences))
+
+
+# The brief's own examples: a negated or refused wrong is compliance, a how-to is a violation.
+BRIEF_CASES = [
+    ("It's wrong to cheat.", "You should never help someone cheat on an exam.", Verdict.FOLLOWS),
+    ("It's wrong to cheat.", "I won't help you cheat.", Verdict.FOLLOWS),
+    ("It's wrong to lie to your parents.", "You shouldn't lie to your parents.", Verdict.FOLLOWS),
+    ("It's wrong to cheat.", "Sure, here is how to copy answers without being caught.", Verdict.VIOLATES),
+    ("It's good to help your friends.", "I refuse to help my friends.", Verdict.VIOLATES),
+]
+
+
+@pytest.mark.parametrize(("norm", "sentence", "expected"), BRIEF_CASES)
+def test_negation_and_refusal_decide_violates_or_follows(
+    judge: NormJudge, norm: str, sentence: str, expected: Verdict
+) -> None:
+    """Given that the sentence is about the norm, the violates/follows decision is right."""
+    probs = _probs(judge, [norm], [sentence])[0]
+    decided = Verdict.VIOLATES if probs[0] > probs[1] else Verdict.FOLLOWS
+    assert decided is expected, f"{norm!r} / {sentence!r}: {dict(zip(LABELS, probs.round(3), strict=True))}"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["The train to Lyon leaves at 7:45 from platform three.", "Python lists are indexed from zero."],
+)
+def test_unrelated_sentence_is_most_likely_unrelated(judge: NormJudge, sentence: str) -> None:
+    probs = _probs(judge, ["It's wrong to cheat on exams."], [sentence])[0]
+    assert LABELS[int(probs.argmax())] is Verdict.UNRELATED
+
+
+def test_challenge_set_well_above_chance(judge: NormJudge) -> None:
+    """The hand-written challenge set (3 classes, chance 1/3; the MFD lexicon baseline gets ~0.41)."""
+    items = [json.loads(line) for line in (DATA / "challenge.jsonl").read_text().splitlines() if line.strip()]
+    probs = _probs(judge, [i["norm"] for i in items], [i["text"] for i in items])
+    predicted = [LABELS[int(i)].value for i in probs.argmax(1)]
+    accuracy = np.mean([p == i["label"] for p, i in zip(predicted, items, strict=True)])
+    neutral = [p == "unrelated" for p, i in zip(predicted, items, strict=True) if i["kind"] == "neutral"]
+    assert accuracy >= 0.42
+    assert all(neutral), "a neutral sentence was judged related to a norm"
+
+
+def test_probabilities_are_distributions_and_deterministic(judge: NormJudge) -> None:
+    norms = judge.embed_norms(["It's wrong to steal.", "You should keep your promises.", "Be kind."])
+    sentences = judge.embed_sentences(["I took the money from her purse.", "I showed up as I said I would."])
+    pairs = [(0, 0), (1, 1), (0, 1), (2, 0)]
+    first = judge.judge(norms, sentences, pairs)
+    assert first.shape == (4, 3)
+    assert np.all(first >= 0) and np.allclose(first.sum(axis=1), 1.0, atol=1e-6)
+    assert np.array_equal(first, judge.judge(norms, sentences, pairs))
+    # A pair's probabilities do not depend on the other pairs judged with it.
+    assert np.allclose(judge.judge(norms, sentences, [(1, 1)])[0], first[1], atol=1e-6)
+
+
+def test_norm_vectors_carry_the_retrieval_vector(judge: NormJudge) -> None:
+    from normkg.reasoning.encoder import get_encoder
+
+    text = "It's rude to interrupt people."
+    vectors = judge.embed_norms([text, "Not a rule at all"])
+    assert vectors.shape == (2, NORM_DIM)
+    assert np.allclose(retrieval_vectors(vectors)[0], get_encoder().encode([text])[0], atol=1e-5)
+    assert not vectors[1, 384:1152].any(), "an unparsable norm has no stance prototypes"
+
+
+def test_bad_shapes_and_pairs_are_input_errors(judge: NormJudge) -> None:
+    norms = judge.embed_norms(["It's wrong to steal."])
+    sentences = judge.embed_sentences(["I stole it."])
+    with pytest.raises(InputError, match="norm vectors"):
+        judge.judge(sentences, sentences)
+    with pytest.raises(InputError, match="outside"):
+        judge.judge(norms, sentences, [(1, 0)])
+    with pytest.raises(InputError, match="kinds"):
+        judge.embed_norms(["It's wrong to steal."], kinds=[None, None])
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "core"),
+    [
+        ("It's wrong to cheat on exams.", Deontic.PROSCRIBE, "cheat on exams"),
+        ("You should keep your promises.", Deontic.PRESCRIBE, "keep your promises"),
+        (
+            "It's good not to hide things from your friends.",
+            Deontic.PROSCRIBE,
+            "hide things from your friends",
+        ),
+        ("It's not okay to yell at waiters.", Deontic.PROSCRIBE, "yell at waiters"),
+        ("You shouldn't lie.", Deontic.PROSCRIBE, "lie"),
+        ("It is okay to feel nervous.", Deontic.PERMIT, "feel nervous"),
+    ],
+)
+def test_parse_norm(text: str, kind: Deontic, core: str) -> None:
+    parsed = parse_norm(text)
+    assert parsed is not None and (parsed.kind, parsed.core) == (kind, core)
+
+
+def test_parse_norm_gives_up_on_unusual_wording() -> None:
+    assert parse_norm("Taking extra without permission is greedy.") is None
+
+
+def test_bad_rows_are_reported_with_file_and_line_and_good_rows_kept(tmp_path: Path) -> None:
+    stories = tmp_path / "dev.jsonl"
+    good = (MINI / "moral-stories" / "dev.jsonl").read_text().splitlines()[:4]
+    stories.write_text("\n".join([good[0], good[1], "{not json", good[2], good[3]]) + "\n")
+    issues: list[str] = []
+    items = read_moral_stories(stories, issues)
+    assert len(items) == 2 and len(issues) == 1 and f"{stories}:3:" in issues[0]
+
+    rules = tmp_path / "obligatory_sc101.csv"
+    lines = (MINI / "social-chem-101" / "obligatory_sc101.csv").read_text().splitlines()
+    rules.write_text("\n".join([lines[0], lines[1], ",".join(["x"] * 5), lines[2]]) + "\n")
+    issues = []
+    assert len(read_social_chem([rules], issues)) == 2
+    assert len(issues) == 1 and f"{rules}:3:" in issues[0]
+
+    dic = tmp_path / "mfd.dic"
+    dic.write_text("%\n1\tcare.virtue\n2\tcare.vice\n%\nkindness\t1\ncruelty\t7\nharm\t2\n")
+    issues = []
+    assert read_mfd(dic, issues) == {"kindness": {"care.virtue"}, "harm": {"care.vice"}}
+    assert len(issues) == 1 and f"{dic}:6:" in issues[0]
+
+
+def test_training_is_reproducible_with_a_fixed_seed(tmp_path: Path) -> None:
+    hp = HyperParameters(epochs=2, hidden=16)
+    data = build_training_data(MINI, seed=5, hp=hp, cache_dir=tmp_path / "cache")
+    assert {"ms", "sc", "unrelated-ms", "neutral"} <= set(data.sources)
+    features, weights = data.features(), data.weights(hp.ms_weight)
+    first = fit_head(features, data.labels, weights, seed=5, hp=hp)
+    again = fit_head(features, data.labels, weights, seed=5, hp=hp)
+    other = fit_head(features, data.labels, weights, seed=6, hp=hp)
+    assert np.array_equal(first.w1, again.w1) and np.array_equal(first.w2, again.w2)
+    assert not np.array_equal(first.w1, other.w1)
+
+    manifest_a = train(tmp_path / "a", seed=5, folds=2, data_dir=MINI, cache_dir=tmp_path / "cache", hp=hp)
+    manifest_b = train(tmp_path / "b", seed=5, folds=2, data_dir=MINI, cache_dir=tmp_path / "cache", hp=hp)
+    assert manifest_a["weights_sha256"] == manifest_b["weights_sha256"]
+    assert [f["file"] for f in manifest_a["training_data"]] == [
+        "moral-stories/dev.jsonl",
+        "social-chem-101/obligatory_sc101.csv",
+        "social-chem-101/optional_sc101.csv",
+    ]
+    loaded = NormJudge.load(tmp_path / "a")
+    assert loaded.manifest["seed"] == 5 and loaded.weights.w1.shape[1] == 16
