@@ -6,7 +6,6 @@ with 413 before they are read whole; writes need the API key, compared in consta
 unless origins are configured. The handlers are thin: they call ``NormService`` like the CLI does.
 """
 
-
 import hmac
 import logging
 from concurrent.futures import ThreadPoolExecutor

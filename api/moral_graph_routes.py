@@ -3,7 +3,6 @@
 No `from __future__ import annotations` here: FastAPI must see the dependency aliases as objects.
 """
 
-
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal

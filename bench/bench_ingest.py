@@ -39,10 +39,19 @@ def main() -> dict[str, object]:
         raw_store = ox.Store(str(Path(tmp) / "raw"))
         raw_seconds, _ = timed(lambda: raw_store.bulk_load(data, ox.RdfFormat.N_QUADS))
         raw_count = len(raw_store)
-    rdflib_seconds, parsed = timed(lambda: len(rdflib.Dataset().parse(data=data.decode("utf-8"), format="nquads")))
+    rdflib_seconds, parsed = timed(
+        lambda: len(rdflib.Dataset().parse(data=data.decode("utf-8"), format="nquads"))
+    )
     figures = {
-        "sources": {r.source: {"rows": r.rows_read, "rejected": r.rows_rejected, "triples": r.triples,
-                               "seconds": round(r.seconds, 3)} for r in reports},
+        "sources": {
+            r.source: {
+                "rows": r.rows_read,
+                "rejected": r.rows_rejected,
+                "triples": r.triples,
+                "seconds": round(r.seconds, 3),
+            }
+            for r in reports
+        },
         "rows": rows,
         "triples": triples,
         "ingest_s": round(seconds, 2),
@@ -59,7 +68,10 @@ def main() -> dict[str, object]:
     print(f"triples                   {triples:>10}")
     print(f"normkg ingest             {seconds:>10.2f} s  ({triples / seconds:,.0f} triples/s)")
     print(f"re-ingest, unchanged      {again:>10.3f} s")
-    print(f"pyoxigraph bulk_load      {raw_seconds:>10.2f} s  ({raw_count / raw_seconds:,.0f} triples/s)  baseline")
+    print(
+        f"pyoxigraph bulk_load      {raw_seconds:>10.2f} s  "
+        f"({raw_count / raw_seconds:,.0f} triples/s)  baseline"
+    )
     print(f"rdflib in-memory parse    {rdflib_seconds:>10.2f} s  ({parsed:,} quads)  baseline")
     print(f"ingest / bulk_load        {seconds / raw_seconds:>10.2f} x   (target <= 2.0)")
     path = write("ingest", figures)

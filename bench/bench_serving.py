@@ -17,15 +17,18 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import rdflib
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import summary_ms, timed, write  # noqa: E402
 
-from normkg.ingest.pipeline import ingest  # noqa: E402
 from normkg.ingest.loaders.norm_pack import NormPackLoader  # noqa: E402
-from normkg.ingest.pipeline import ingest_source  # noqa: E402
+from normkg.ingest.pipeline import (
+    ingest,  # noqa: E402
+    ingest_source,  # noqa: E402
+)
 from normkg.kg.oxigraph_store import OxigraphStore  # noqa: E402
 from normkg.kg.terms import to_rdflib_graph  # noqa: E402
 from normkg.ontology.namespace import PREFIXES  # noqa: E402
@@ -37,7 +40,14 @@ from normkg.settings import Settings  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 STORE = ROOT / "var" / "bench-store"
 CACHE = ROOT / "var" / "bench-cache"
-NORM_SOURCES = ("social-chem-101", "moral-stories", "daily-dilemmas", "cvc", "pack-example-etiquette", "_ontology")
+NORM_SOURCES = (
+    "social-chem-101",
+    "moral-stories",
+    "daily-dilemmas",
+    "cvc",
+    "pack-example-etiquette",
+    "_ontology",
+)
 
 RDFLIB_QUERY = """
 SELECT ?norm ?text ?source WHERE {
@@ -85,11 +95,13 @@ def contexts(svc: NormService, n: int = 200, seed: int = 7) -> list[Context]:
     countries = ["JP", "US", "GB", "IN", "CN", "MX", "ET", "IR", "DE", "BR"]
     out = []
     for _ in range(n):
-        out.append(Context(
-            country=rng.choice(countries) if rng.random() < 0.8 else None,
-            setting=rng.choice(settings) if rng.random() < 0.7 else None,
-            role=rng.choice(roles) if rng.random() < 0.5 else None,
-        ))
+        out.append(
+            Context(
+                country=rng.choice(countries) if rng.random() < 0.8 else None,
+                setting=rng.choice(settings) if rng.random() < 0.7 else None,
+                role=rng.choice(roles) if rng.random() < 0.5 else None,
+            )
+        )
     return out
 
 
@@ -171,18 +183,25 @@ def main() -> dict[str, object]:
     figures["context_queries"] = bench_queries(svc)
     figures["check"] = bench_check(svc)
     figures["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    figures["targets"] = {"norms_p50_ms_max": 10, "check_single_p50_ms_max": 50, "batched_5_sentence_per_s_min": 50,
-                          "rss_mib_max": 1024}
-    q = figures["context_queries"]
+    figures["targets"] = {
+        "norms_p50_ms_max": 10,
+        "check_single_p50_ms_max": 50,
+        "batched_5_sentence_per_s_min": 50,
+        "rss_mib_max": 1024,
+    }
+    q: dict[str, Any] = figures["context_queries"]  # type: ignore[assignment]
+    ours, base = q["normkg_norms"], q["baseline_rdflib_in_memory"]
     print(f"norms indexed                         {figures['norms_indexed']}")
-    print(f"GET /v1/norms p50/p95/p99 (ms)        {q['normkg_norms']['p50_ms']} / {q['normkg_norms']['p95_ms']} / "  # type: ignore[index]
-          f"{q['normkg_norms']['p99_ms']}")  # type: ignore[index]
-    print(f"  same question, rdflib in memory     {q['baseline_rdflib_in_memory']['p50_ms']} ms p50  baseline "  # type: ignore[index]
-          f"({q['speedup_p50']}x)")  # type: ignore[index]
+    print(f"GET /v1/norms p50/p95/p99 (ms)        {ours['p50_ms']} / {ours['p95_ms']} / {ours['p99_ms']}")
+    print(f"  same question, rdflib in memory     {base['p50_ms']} ms p50  baseline ({q['speedup_p50']}x)")
+    checks: dict[str, Any] = figures["check"]  # type: ignore[assignment]
     for n in (1, 5, 20):
-        c = figures["check"][f"{n}_sentences"]  # type: ignore[index]
-        print(f"check {n:>2} sentences p50/p95 (ms)      {c['single']['p50_ms']} / {c['single']['p95_ms']};  "
-              f"batched {c['batched_responses_per_s']}/s (embedding floor {c['floor_embedding_only_responses_per_s']}/s)")
+        c = checks[f"{n}_sentences"]
+        print(
+            f"check {n:>2} sentences p50/p95 (ms)      {c['single']['p50_ms']} / {c['single']['p95_ms']};  "
+            f"batched {c['batched_responses_per_s']}/s "
+            f"(embedding floor {c['floor_embedding_only_responses_per_s']}/s)"
+        )
     print(f"peak RSS                              {figures['peak_rss_mib']} MiB")
     figures["seconds"] = round(time.perf_counter() - start, 1)
     print(f"wrote {write('serving', figures)}")

@@ -51,8 +51,7 @@ def load_ontology(store: GraphStore, force: bool = False) -> SourceReport:
     start = time.perf_counter()
     text = ontology_text()
     triples: list[Triple] = [
-        (t.subject, t.predicate, t.object)
-        for t in ox.parse(text.encode("utf-8"), ox.RdfFormat.TURTLE)
+        (t.subject, t.predicate, t.object) for t in ox.parse(text.encode("utf-8"), ox.RdfFormat.TURTLE)
     ]
     key = hashlib.sha256(text.encode()).hexdigest()
     result = store.replace(ONTOLOGY_SOURCE, triples, content_key=key, skip_if_unchanged=not force)

@@ -169,7 +169,9 @@ def norm_refs(store: GraphStore, norms: list[str]) -> dict[str, NormRef]:
             license_iri=text("license"),
             citation=text("citation"),
             source_row=SourceRowRef(
-                file=text("file"), line=int(line) if isinstance(line, int) else None, id=text("rowId"),
+                file=text("file"),
+                line=int(line) if isinstance(line, int) else None,
+                id=text("rowId"),
                 iri=text("row"),
             )
             if row.get("row") is not None

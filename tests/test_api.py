@@ -130,7 +130,9 @@ def test_check_finds_a_violation_with_offsets_and_explanation(client: TestClient
         json={"response": text, "context": {"country": "JP", "setting": "restaurant", "role": "customer"}},
     ).json()
     assert result["verdict"] == "violation"
-    finding = next(f for f in result["findings"] if f["label"] == "violates" and "tip" in f["evidence"]["text"])
+    finding = next(
+        f for f in result["findings"] if f["label"] == "violates" and "tip" in f["evidence"]["text"]
+    )
     assert finding["norm"]["id"] == mint("norm", PACK, "tip-japan-restaurant").value
     e = finding["evidence"]
     assert text[e["start"] : e["end"]] == e["text"] and "tip" in e["text"]

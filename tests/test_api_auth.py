@@ -43,7 +43,9 @@ def test_writes_need_the_right_key(tmp_path: Path) -> None:
     ok = client.post("/v1/norm-packs", content=PACK, headers={"x-api-key": KEY})
     assert ok.status_code == 201, ok.json()
     body = ok.json()
-    assert body["source"] == "pack-example-etiquette" and body["rows_read"] == 6 and body["rows_rejected"] == 0
+    assert (
+        body["source"] == "pack-example-etiquette" and body["rows_read"] == 6 and body["rows_rejected"] == 0
+    )
     assert store.count("pack-example-etiquette") == body["triples"] > 0
     # reads stay open by default
     assert client.get("/v1/sources").status_code == 200
@@ -63,7 +65,10 @@ def test_a_bad_pack_is_refused_and_nothing_stored_is_lost(tmp_path: Path) -> Non
     broken = PACK.replace(b"norms:", b"norms: [unclosed")
     response = client.post("/v1/norm-packs", content=broken, headers={"x-api-key": KEY})
     assert response.status_code == 422
-    assert "invalid YAML" in response.json()["error"]["message"] and "body:" in response.json()["error"]["message"]
+    assert (
+        "invalid YAML" in response.json()["error"]["message"]
+        and "body:" in response.json()["error"]["message"]
+    )
     assert store.count("pack-example-etiquette") == before
     empty = client.post("/v1/norm-packs", content=b"  ", headers={"x-api-key": KEY})
     assert empty.status_code == 422
@@ -71,7 +76,10 @@ def test_a_bad_pack_is_refused_and_nothing_stored_is_lost(tmp_path: Path) -> Non
 
 def test_a_pack_with_some_bad_norms_keeps_the_good_ones(tmp_path: Path) -> None:
     client, store = make_client(tmp_path, api_key=SecretStr(KEY))
-    pack = b"name: mixed\nnorms:\n  - id: ok\n    text: Be kind.\n    judgment: good\n  - id: bad\n    text: x\n    judgment: meh\n"
+    pack = (
+        b"name: mixed\nnorms:\n  - id: ok\n    text: Be kind.\n    judgment: good\n"
+        b"  - id: bad\n    text: x\n    judgment: meh\n"
+    )
     response = client.post("/v1/norm-packs", content=pack, headers={"x-api-key": KEY})
     assert response.status_code == 201
     body = response.json()
