@@ -23,10 +23,10 @@ import pyoxigraph as ox
 from normkg.errors import QueryError, StoreError
 from normkg.kg.binding import bind
 from normkg.kg.queries import named_query
-from normkg.kg.shared import CATALOG_QUERY, catalog_entry, export_sources
+from normkg.kg.shared import CATALOG_QUERY, catalog_entry, catalog_facts, export_sources
 from normkg.kg.store import Capabilities, ExportFormat, GraphInfo, ReplaceResult
 from normkg.kg.terms import Row, Term, Triple
-from normkg.ontology.namespace import CATALOG_GRAPH, NKG, PREFIXES, RDF, mint, source_graph
+from normkg.ontology.namespace import CATALOG_GRAPH, PREFIXES, mint, source_graph
 
 
 @dataclass(frozen=True)
@@ -86,17 +86,7 @@ class OxigraphStore:
         """Swap the catalog entry of ``source`` to ``version`` in one transaction."""
         g = source_graph(source)
         cat = CATALOG_GRAPH
-        facts = [
-            (RDF.type, NKG.SourceGraph),
-            (NKG.sourceName, ox.Literal(source)),
-            (NKG.currentVersion, version),
-            (NKG.tripleCount, ox.Literal(info.triples)),
-            (NKG.contentKey, ox.Literal(info.content_key)),
-            (NKG.rowsRead, ox.Literal(info.rows_read)),
-            (NKG.rowsRejected, ox.Literal(info.rows_rejected)),
-        ]
-        # Terms are written with pyoxigraph's own N-Triples serialisation (str(term)), which escapes them.
-        insert = " ".join(f"{g} {p} {o} ." for p, o in facts)
+        insert = catalog_facts(source, version, info)
         update = (
             f"DELETE {{ GRAPH {cat} {{ {g} ?p ?o }} }} WHERE {{ GRAPH {cat} {{ {g} ?p ?o }} }} ;\n"
             f"INSERT DATA {{ GRAPH {cat} {{ {insert} }} }}"

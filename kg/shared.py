@@ -14,7 +14,7 @@ import pyoxigraph as ox
 
 from normkg.errors import StoreError
 from normkg.kg.store import ExportFormat, GraphInfo, GraphStore
-from normkg.ontology.namespace import PREFIXES, source_graph
+from normkg.ontology.namespace import NKG, PREFIXES, RDF, source_graph
 
 FORMATS = {
     ExportFormat.TURTLE: ox.RdfFormat.TURTLE,
@@ -55,6 +55,21 @@ def catalog_entry(row: Mapping[str, Any]) -> tuple[str, GraphInfo, ox.NamedNode]
         rows_rejected=number("rejected"),
     )
     return name, info, version
+
+
+def catalog_facts(source: str, version: ox.NamedNode, info: GraphInfo) -> str:
+    """The triples of one catalogue entry as SPARQL data (terms escaped by pyoxigraph's serialiser)."""
+    g = source_graph(source)
+    facts = [
+        (RDF.type, NKG.SourceGraph),
+        (NKG.sourceName, ox.Literal(source)),
+        (NKG.currentVersion, version),
+        (NKG.tripleCount, ox.Literal(info.triples)),
+        (NKG.contentKey, ox.Literal(info.content_key)),
+        (NKG.rowsRead, ox.Literal(info.rows_read)),
+        (NKG.rowsRejected, ox.Literal(info.rows_rejected)),
+    ]
+    return " ".join(f"{g} {p} {o} ." for p, o in facts)
 
 
 def export_sources(

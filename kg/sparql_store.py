@@ -54,10 +54,10 @@ import pyoxigraph as ox
 from normkg.errors import ConfigError, QueryError, StoreError
 from normkg.kg.binding import bind
 from normkg.kg.queries import named_query
-from normkg.kg.shared import CATALOG_QUERY, catalog_entry, export_sources
+from normkg.kg.shared import CATALOG_QUERY, catalog_entry, catalog_facts, export_sources
 from normkg.kg.store import Capabilities, ExportFormat, GraphInfo, ReplaceResult
 from normkg.kg.terms import Row, Term, Triple
-from normkg.ontology.namespace import CATALOG_GRAPH, NKG, PREFIXES, PROV, RDF, mint, source_graph
+from normkg.ontology.namespace import CATALOG_GRAPH, PREFIXES, PROV, mint, source_graph
 from normkg.settings import Settings
 
 # A parameter binds one term, or a list of terms (any of them).
@@ -326,17 +326,7 @@ class SparqlStore:
         """
         g = source_graph(source)
         cat = CATALOG_GRAPH
-        facts = [
-            (RDF.type, NKG.SourceGraph),
-            (NKG.sourceName, ox.Literal(source)),
-            (NKG.currentVersion, version),
-            (NKG.tripleCount, ox.Literal(info.triples)),
-            (NKG.contentKey, ox.Literal(info.content_key)),
-            (NKG.rowsRead, ox.Literal(info.rows_read)),
-            (NKG.rowsRejected, ox.Literal(info.rows_rejected)),
-        ]
-        # Terms are written by pyoxigraph's N-Triples serialiser (str(term)), which escapes them.
-        insert = " ".join(f"{g} {p} {o} ." for p, o in facts)
+        insert = catalog_facts(source, version, info)
         if exists:
             self._update(
                 f"DELETE {{ GRAPH {cat} {{ {g} ?p ?o }} }} INSERT {{ GRAPH {cat} {{ {insert} }} }} "
