@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,6 @@ from normkg.reasoning.explain import (
     NormRef,
     context_out,
     frame_out,
-    norm_ref,
     norm_refs,
 )
 from normkg.reasoning.judge import NormJudge
@@ -75,6 +75,36 @@ class _State:
     frames: FrameTable
     index: NormIndex
     checker: Checker
+    refs: _RefCache
+
+
+class _RefCache:
+    """Norms with their provenance, as read from the store, kept for the life of one store state.
+
+    Why: a page of norms needs the provenance of each (one store query, tens of milliseconds on the
+    full graph), and the same general norms come back on most pages. The cache belongs to a state, so
+    a changed store (a new norm pack) starts an empty one; it is bounded, oldest entries first out.
+    """
+
+    def __init__(self, store: GraphStore, size: int = 50_000) -> None:
+        self._store = store
+        self._size = size
+        self._refs: OrderedDict[str, NormRef] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, norms: Sequence[str]) -> dict[str, NormRef]:
+        with self._lock:
+            out = {n: self._refs[n] for n in norms if n in self._refs}
+        missing = [n for n in dict.fromkeys(norms) if n not in out]
+        if missing:
+            found = norm_refs(self._store, missing)
+            with self._lock:
+                for norm, ref in found.items():
+                    self._refs[norm] = ref
+                while len(self._refs) > self._size:
+                    self._refs.popitem(last=False)
+            out.update(found)
+        return out
 
 
 class NormService:
@@ -107,10 +137,16 @@ class NormService:
             vocabulary = Vocabulary.from_store(self.store)
             frames = FrameTable.from_store(self.store, vocabulary)
             index = NormIndex.load_or_build(self.store, self.judge, self.settings.cache_dir)
+            refs = _RefCache(self.store)
             checker = Checker(
-                index, frames, vocabulary, self.judge, self.norm_ref, self.settings.source_priority
+                index,
+                frames,
+                vocabulary,
+                self.judge,
+                lambda n: refs.get([n]).get(n),
+                self.settings.source_priority,
             )
-            self._state = _State(key, vocabulary, frames, index, checker)
+            self._state = _State(key, vocabulary, frames, index, checker, refs)
             return self._state
 
     def warm_up(self) -> None:
@@ -120,7 +156,7 @@ class NormService:
 
     # ---- norms -------------------------------------------------------------------------------
     def norm_ref(self, norm: str) -> NormRef | None:
-        return norm_ref(self.store, norm)
+        return self.state().refs.get([norm]).get(norm)
 
     def norm(self, norm_id: str) -> NormRef:
         try:
@@ -130,7 +166,7 @@ class NormService:
         state = self.state()
         if norm_id not in state.index.position:
             raise NotFoundError(f"no norm {norm_id}", hint="ids are the IRIs returned by GET /v1/norms")
-        ref = norm_ref(self.store, node.value)
+        ref = state.refs.get([node.value]).get(node.value)
         if ref is None:
             raise NotFoundError(f"no norm {norm_id}")
         return ref
@@ -166,7 +202,7 @@ class NormService:
             source_priority=self.settings.source_priority,
             include_general=include_general,
         )
-        refs = norm_refs(self.store, [c.norm for c in answer.items])
+        refs = state.refs.get([c.norm for c in answer.items])
         items = [
             NormItem(
                 norm=refs.get(c.norm) or NormRef(id=c.norm, text=c.text),
@@ -178,7 +214,7 @@ class NormService:
         ]
         shown = {c.norm for c in answer.items}
         shown_conflicts = [c for c in answer.conflicts if shown & set(c.sides)]
-        refs.update(norm_refs(self.store, [n for c in shown_conflicts for n in c.sides if n not in refs]))
+        refs.update(state.refs.get([n for c in shown_conflicts for n in c.sides if n not in refs]))
         conflicts = [
             ConflictOut(
                 behavior=conflict.behavior,
