@@ -19,20 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from normkg.errors import InputError
 from normkg.ingest.judgments import polarity as word_polarity
 from normkg.ingest.loaders.normbank import behavior_node
-from normkg.reasoning.applicability import (
-    Candidate,
-    Conflict,
-    FrameMatch,
-    FrameTable,
-    Status,
-    match_constraints,
-    resolve,
-)
+from normkg.reasoning.applicability import Candidate, FrameMatch, Status, match_constraints
 from normkg.reasoning.context import Context, NormalizedContext, normalize
 from normkg.reasoning.explain import ConflictOut, ContextOut, DefeatedOut, FrameOut, NormRef, frame_out
 from normkg.reasoning.judge import LABELS, NormJudge, Verdict, retrieval_vectors
-from normkg.reasoning.norm_index import NormIndex, deontic_kind
-from normkg.reasoning.norms_query import candidates_for
+from normkg.reasoning.norm_index import deontic_kind
+from normkg.reasoning.overrides import Admitted, NormTable
 from normkg.reasoning.sentences import Sentence, split_many
 from normkg.reasoning.vocabulary import Vocabulary
 
@@ -85,22 +77,28 @@ class CheckResult(BaseModel):
 
 @dataclass
 class _Pool:
-    """The norms a request is checked against: applicable graph norms and request norms."""
+    """The norms a request is checked against: the admitted graph norms and the request's own norms.
 
-    candidates: list[Candidate]
-    retrieval: np.ndarray
-    judge: np.ndarray
+    Graph norms are scored against every sentence in one matrix product over the whole index, with
+    the norms the context excludes masked out (cheaper than copying the admitted rows); the request's
+    norms are embedded here, once, and appended.
+    """
+
+    admitted: Admitted
+    extra_retrieval: np.ndarray
+    extra_judge: np.ndarray
     refs: dict[str, NormRef]
-    conflicts: list[Conflict]
 
 
 def request_candidates(
-    norms: Sequence[RequestNorm], context: NormalizedContext, vocabulary: Vocabulary, frames: FrameTable
-) -> tuple[list[Candidate], dict[str, NormRef]]:
+    norms: Sequence[RequestNorm], context: NormalizedContext, vocabulary: Vocabulary
+) -> tuple[list[Candidate], dict[str, frozenset[tuple[str, str]]], dict[str, NormRef]]:
+    """The request's norms as candidates, their frames' constraint keys, and their references."""
     from normkg.reasoning.applicability import constraint
 
     labels = vocabulary.labels()
     out: list[Candidate] = []
+    keys: dict[str, frozenset[tuple[str, str]]] = {}
     refs: dict[str, NormRef] = {}
     for i, norm in enumerate(norms):
         norm_id = f"request:norms[{i}]"
@@ -112,7 +110,7 @@ def request_candidates(
             frame_iri = f"{norm_id}:frame"
             constraints = [constraint(f.property.value, f.value.value, labels) for f in framed.facts]
             match = match_constraints(frame_iri, constraints, context)
-            frames.add_frame(frame_iri, frozenset(constraints))
+            keys[frame_iri] = frozenset((c.property, c.value) for c in constraints)
         behavior = behavior_node(norm.behavior).value if norm.behavior else None
         out.append(Candidate(norm_id, norm.text, pol, behavior, "request", frame_iri, match))
         refs[norm_id] = NormRef(
@@ -124,7 +122,7 @@ def request_candidates(
             frame=frame_iri,
             dataset="request",
         )
-    return out, refs
+    return out, keys, refs
 
 
 class Checker:
@@ -132,15 +130,14 @@ class Checker:
 
     def __init__(
         self,
-        index: NormIndex,
-        frames: FrameTable,
+        table: NormTable,
         vocabulary: Vocabulary,
         judge: NormJudge,
         norm_ref: object,
         source_priority: Sequence[str] = (),
     ) -> None:
-        self.index = index
-        self.frames = frames
+        self.table = table
+        self.index = table.index
         self.vocabulary = vocabulary
         self.judge = judge
         self._norm_ref = norm_ref
@@ -159,24 +156,23 @@ class Checker:
         return ref
 
     def _pool(self, context: NormalizedContext, norms: Sequence[RequestNorm], use_graph: bool) -> _Pool:
-        frames = self.frames.copy()
-        graph = candidates_for(self.index, frames, context) if use_graph else []
-        extra, refs = request_candidates(norms, context, self.vocabulary, frames)
-        candidates = [c for c in graph + extra if c.match.status is not Status.EXCLUDED]
-        conflicts = resolve(candidates, frames, self.source_priority)
-        positions = [self.index.position[c.norm] for c in candidates if c.norm in self.index.position]
-        retrieval = (
-            self.index.retrieval[positions] if positions else np.zeros((0, self.index.retrieval.shape[1]))
+        extra, keys, refs = request_candidates(norms, context, self.vocabulary)
+        admitted = Admitted.build(
+            self.table,
+            context,
+            extras=extra,
+            extra_keys=keys,
+            use_graph=use_graph,
+            source_priority=self.source_priority,
         )
-        judge = self.index.judge[positions] if positions else np.zeros((0, self.index.judge.shape[1]))
-        ordered = [c for c in candidates if c.norm in self.index.position]
-        kept = [c for c in extra if c.match.status is not Status.EXCLUDED]
+        kept = admitted.extras
+        dim = self.index.judge.shape[1]
+        judge = np.zeros((0, dim), dtype=np.float32)
+        retrieval = np.zeros((0, self.index.retrieval.shape[1]), dtype=np.float32)
         if kept:
-            vectors = self.judge.embed_norms([c.text for c in kept], [deontic_kind(c.polarity) for c in kept])
-            retrieval = np.vstack([retrieval, retrieval_vectors(vectors)])
-            judge = np.vstack([judge, vectors])
-            ordered += kept
-        return _Pool(ordered, retrieval, judge, refs, conflicts)
+            judge = self.judge.embed_norms([c.text for c in kept], [deontic_kind(c.polarity) for c in kept])
+            retrieval = retrieval_vectors(judge)
+        return _Pool(admitted, retrieval, judge, refs)
 
     def check_many(
         self,
@@ -228,15 +224,19 @@ class Checker:
         ctx = normalize(context or Context(), self.vocabulary)
         pool = self._pool(ctx, norms, use_graph)
         evidence = [Evidence(sentence=s.index, text=s.text, start=s.start, end=s.end) for s in sentences]
-        if not pool.candidates or not sentences:
+        admitted = pool.admitted
+        if not admitted.total or not sentences:
             return CheckResult(
                 verdict="no_applicable_norm",
                 findings=[],
                 sentences=evidence,
                 context=context_out(ctx),
-                norms_considered=len(pool.candidates),
+                norms_considered=admitted.total,
             )
-        sims = sentence_vectors @ pool.retrieval.T  # (sentences, norms)
+        n_graph = len(self.index)
+        graph_sims = sentence_vectors @ self.index.retrieval.T  # (sentences, graph norms)
+        graph_sims = np.where(admitted.mask[None, :], graph_sims, -np.inf)
+        sims = np.hstack([graph_sims, sentence_vectors @ pool.extra_retrieval.T])
         k = min(TOP_K, sims.shape[1])
         pairs: list[tuple[int, int, float]] = []
         for si in range(sims.shape[0]):
@@ -246,14 +246,19 @@ class Checker:
                     pairs.append((si, int(ni), float(sims[si, ni])))
         findings: list[Finding] = []
         if pairs:
-            probs = self.judge.judge(
-                pool.judge[[p[1] for p in pairs]], sentence_vectors[[p[0] for p in pairs]]
+            norm_vectors = np.stack(
+                [self.index.judge[n] if n < n_graph else pool.extra_judge[n - n_graph] for _, n, _ in pairs]
             )
+            probs = self.judge.judge(norm_vectors, sentence_vectors[[p[0] for p in pairs]])
             for (si, ni, sim), p in zip(pairs, probs, strict=True):
                 label = LABELS[int(np.argmax(p))]
                 if label is Verdict.UNRELATED or float(np.max(p)) < MIN_PROBABILITY:
                     continue
-                cand = pool.candidates[ni]
+                if ni < n_graph:
+                    cand = admitted.candidate(ni)
+                else:
+                    cand = admitted.extras[ni - n_graph]
+                    cand.defeated_by = list(admitted.defeated_by(cand))
                 if cand.defeated:
                     continue
                 findings.append(self._finding(cand, label, p, sim, evidence[si], pool))
@@ -269,19 +274,19 @@ class Checker:
             findings=findings,
             sentences=evidence,
             context=context_out(ctx),
-            norms_considered=len(pool.candidates),
+            norms_considered=admitted.total,
         )
 
     def _finding(
         self, cand: Candidate, label: Verdict, p: np.ndarray, sim: float, evidence: Evidence, pool: _Pool
     ) -> Finding:
         probabilities = {name.value: round(float(v), 4) for name, v in zip(LABELS, p, strict=True)}
+        admitted = pool.admitted
         defeated = [
             DefeatedOut(
                 norm=self._ref(c.norm, pool.refs), frame=frame_out(c.match), defeated_by=c.defeated_by
             )
-            for c in pool.candidates
-            if c.behavior and c.behavior == cand.behavior and cand.norm in c.defeated_by
+            for c in admitted.defeats(cand)
         ]
         conflicts = [
             ConflictOut(
@@ -289,8 +294,7 @@ class Checker:
                 sides=[self._ref(n, pool.refs) for n in conflict.sides],
                 resolved_by_policy=conflict.resolved_by_policy,
             )
-            for conflict in pool.conflicts
-            if cand.norm in conflict.sides
+            for conflict in admitted.conflicts(cand)
         ]
         return Finding(
             label=label.value,

@@ -1,8 +1,10 @@
-"""The norms that hold in a context: applicability over the frame table, overrides, conflicts, ranking.
+"""The norms that hold in a context: applicability, overrides, conflicts and ranking, one page at a time.
 
-This is what ``GET /v1/norms`` and ``normkg norms`` answer. Framed norms are decided over the frame
-table (few frames, many norms); general norms (no frame) hold everywhere and come after the
-specific ones. A free-text ``q`` ranks by MiniLM similarity to the norm text.
+This is what ``GET /v1/norms`` and ``normkg norms`` answer. Every norm's frame is decided against the
+context in one vectorised pass; the page is then taken in rank order -- undefeated before defeated,
+confident (fewest missing facts) and specific first, then by IRI; or, with a free-text ``q``, by
+MiniLM similarity to the norm text -- and overrides are resolved only for the norms it walks past
+(see ``overrides``), so the cost of a page does not grow with every norm of the graph.
 """
 
 from __future__ import annotations
@@ -12,17 +14,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from normkg.reasoning.applicability import (
-    Candidate,
-    Conflict,
-    FrameMatch,
-    FrameTable,
-    Status,
-    rank_key,
-    resolve,
-)
+from normkg.reasoning.applicability import Candidate, Conflict
 from normkg.reasoning.context import NormalizedContext
-from normkg.reasoning.norm_index import IndexedNorm, NormIndex
+from normkg.reasoning.overrides import Admitted, NormTable
+
+#: bits of the integer rank key: missing facts | (inverted) specificity | position in the index
+_POSITION_BITS = 32
+_SPECIFICITY_BITS = 12
 
 
 @dataclass
@@ -33,29 +31,29 @@ class NormsAnswer:
     scores: dict[str, float] = field(default_factory=dict)
 
 
-def candidates_for(
-    index: NormIndex, frames: FrameTable, context: NormalizedContext, *, include_general: bool = True
-) -> list[Candidate]:
-    """Every indexed norm that is not excluded by the context, with its frame match."""
-    matches = {frame: frames.match(frame, context) for frame in frames.frames}
-    out: list[Candidate] = []
-    for norm in index.norms:
-        match = matches.get(norm.frame) if norm.frame else frames.match(None, context)
-        if match is None:  # a frame the table does not know: treat as general
-            match = frames.match(None, context)
-        if match.status is Status.EXCLUDED or (match.status is Status.GENERAL and not include_general):
-            continue
-        out.append(candidate(norm, match))
-    return out
+def _rank(admitted: Admitted, positions: np.ndarray, scores: np.ndarray | None) -> np.ndarray:
+    """A sort key per admitted graph norm, smaller first; ties go to the lower position (the IRI order)."""
+    specificity = admitted.specificity[positions]
+    if scores is not None:
+        return -(scores + 0.05 * specificity)
+    top = (1 << _SPECIFICITY_BITS) - 1
+    return (
+        (admitted.missing[positions] << (_SPECIFICITY_BITS + _POSITION_BITS))
+        | ((top - np.minimum(specificity, top)) << _POSITION_BITS)
+        | positions
+    )
 
 
-def candidate(norm: IndexedNorm, match: FrameMatch) -> Candidate:
-    return Candidate(norm.norm, norm.text, norm.polarity, norm.behavior, norm.source, norm.frame, match)
+def _in_order(keys: np.ndarray, positions: np.ndarray, first: int) -> np.ndarray:
+    """The ``first`` smallest keys' positions, sorted (ties by position), without sorting everything."""
+    if first < len(keys):
+        part = np.argpartition(keys, first - 1)[:first]
+        keys, positions = keys[part], positions[part]
+    return positions[np.lexsort((positions, keys))]
 
 
 def norms_for_context(
-    index: NormIndex,
-    frames: FrameTable,
+    table: NormTable,
     context: NormalizedContext,
     *,
     query_vector: np.ndarray | None = None,
@@ -65,17 +63,35 @@ def norms_for_context(
     source_priority: Sequence[str] = (),
     include_general: bool = True,
 ) -> NormsAnswer:
-    cands = candidates_for(index, frames, context, include_general=include_general)
-    if sources:
-        wanted = set(sources)
-        cands = [c for c in cands if c.source in wanted]
-    conflicts = resolve(cands, frames, source_priority)
+    admitted = Admitted.build(
+        table, context, include_general=include_general, sources=sources, source_priority=source_priority
+    )
+    positions = admitted.positions()
+    sims = (table.index.retrieval @ query_vector)[positions] if query_vector is not None else None
+    keys = _rank(admitted, positions, sims)
+    wanted = offset + limit
+    # Walk in rank order, deciding defeat on the way; defeated norms go after every undefeated one, so
+    # a page is final once it is filled with undefeated norms or every admitted norm has been seen.
+    first = min(len(positions), max(wanted * 2, 64))
+    while True:
+        ordered = _in_order(keys, positions, first)
+        standing: list[Candidate] = []
+        defeated: list[Candidate] = []
+        for p in ordered:
+            cand = admitted.candidate(int(p))
+            (defeated if cand.defeated else standing).append(cand)
+            if len(standing) >= wanted:
+                break
+        if len(standing) >= wanted or first >= len(positions):
+            break
+        first = min(len(positions), first * 4)
+    items = (standing + defeated)[offset:wanted]
     scores: dict[str, float] = {}
-    if query_vector is not None and cands:
-        positions = np.array([index.position[c.norm] for c in cands])
-        sims = index.retrieval[positions] @ query_vector
-        scores = {c.norm: float(s) for c, s in zip(cands, sims, strict=True)}
-        cands.sort(key=lambda c: (int(c.defeated), -scores[c.norm] - 0.05 * c.match.specificity, c.norm))
-    else:
-        cands.sort(key=rank_key)
-    return NormsAnswer(len(cands), cands[offset : offset + limit], conflicts, scores)
+    if query_vector is not None:
+        retrieval = table.index.retrieval
+        scores = {c.norm: float(retrieval[table.index.position[c.norm]] @ query_vector) for c in items}
+    conflicts: dict[tuple[str, str], Conflict] = {}
+    for c in items:
+        for conflict in admitted.conflicts(c):
+            conflicts.setdefault(conflict.sides, conflict)
+    return NormsAnswer(admitted.total, items, list(conflicts.values()), scores)

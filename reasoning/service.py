@@ -37,6 +37,7 @@ from normkg.reasoning.explain import (
 from normkg.reasoning.judge import NormJudge
 from normkg.reasoning.norm_index import NormIndex
 from normkg.reasoning.norms_query import norms_for_context
+from normkg.reasoning.overrides import NormTable
 from normkg.reasoning.vocabulary import Vocabulary
 from normkg.settings import Settings, get_settings
 
@@ -74,6 +75,7 @@ class _State:
     vocabulary: Vocabulary
     frames: FrameTable
     index: NormIndex
+    table: NormTable
     checker: Checker
     refs: _RefCache
 
@@ -91,6 +93,10 @@ class _RefCache:
         self._size = size
         self._refs: OrderedDict[str, NormRef] = OrderedDict()
         self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._refs.clear()
 
     def get(self, norms: Sequence[str]) -> dict[str, NormRef]:
         with self._lock:
@@ -137,16 +143,16 @@ class NormService:
             vocabulary = Vocabulary.from_store(self.store)
             frames = FrameTable.from_store(self.store, vocabulary)
             index = NormIndex.load_or_build(self.store, self.judge, self.settings.cache_dir)
+            table = NormTable(index, frames)
             refs = _RefCache(self.store)
             checker = Checker(
-                index,
-                frames,
+                table,
                 vocabulary,
                 self.judge,
                 lambda n: refs.get([n]).get(n),
                 self.settings.source_priority,
             )
-            self._state = _State(key, vocabulary, frames, index, checker, refs)
+            self._state = _State(key, vocabulary, frames, index, table, checker, refs)
             return self._state
 
     def warm_up(self) -> None:
@@ -192,8 +198,7 @@ class NormService:
                 raise InputError(f"source: unknown source {name!r}", hint="see GET /v1/sources")
         query_vector = self.judge.embed_sentences([q])[0] if q and q.strip() else None
         answer = norms_for_context(
-            state.index,
-            state.frames,
+            state.table,
             ctx,
             query_vector=query_vector,
             sources=sources,

@@ -16,6 +16,7 @@ from normkg.reasoning.applicability import FrameTable, Status
 from normkg.reasoning.context import Context, country_code, normalize
 from normkg.reasoning.norm_index import NormIndex
 from normkg.reasoning.norms_query import norms_for_context
+from normkg.reasoning.overrides import NormTable
 from normkg.reasoning.vocabulary import MatchMethod, Vocabulary
 
 PACK = "pack-example-etiquette"
@@ -26,7 +27,7 @@ def norm(norm_id: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Vocabulary, FrameTable, NormIndex]:
+def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Vocabulary, NormTable]:
     store = OxigraphStore(None)
     load_ontology(store)  # judgment grades and their polarity live in the ontology
     loader = NormPackLoader(Path(__file__).parent / "data" / "packs" / "example.yaml")
@@ -37,12 +38,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Vocabulary, FrameTa
     frames = FrameTable.from_store(store, vocabulary)
     norms = NormIndex.read_norms(store)
     empty = np.zeros((len(norms), 4), dtype=np.float32)
-    return vocabulary, frames, NormIndex(norms, empty, empty, "test")
+    return vocabulary, NormTable(NormIndex(norms, empty, empty, "test"), frames)
 
 
-def answer(world: tuple[Vocabulary, FrameTable, NormIndex], context: Context) -> dict[str, object]:
-    vocabulary, frames, index = world
-    result = norms_for_context(index, frames, normalize(context, vocabulary), limit=100)
+def answer(world: tuple[Vocabulary, NormTable], context: Context) -> dict[str, object]:
+    vocabulary, table = world
+    result = norms_for_context(table, normalize(context, vocabulary), limit=100)
     return {"items": {c.norm: c for c in result.items}, "conflicts": result.conflicts, "total": result.total}
 
 
@@ -110,14 +111,14 @@ def test_source_priority_breaks_a_tie_and_still_reports_it(tmp_path: Path) -> No
     frames = FrameTable.from_store(store, vocabulary)
     norms = NormIndex.read_norms(store)
     empty = np.zeros((len(norms), 4), dtype=np.float32)
-    index = NormIndex(norms, empty, empty, "test")
+    table = NormTable(NormIndex(norms, empty, empty, "test"), frames)
     ctx = normalize(Context(setting="train compartment"), vocabulary)
     calls_ok = mint("norm", "pack-commuters", "calls-ok").value
-    unresolved = norms_for_context(index, frames, ctx, limit=100)
+    unresolved = norms_for_context(table, ctx, limit=100)
     # same frame, opposite judgments: a conflict (the night norm, conditional here, conflicts too)
     by_sides = {frozenset(c.sides): c for c in unresolved.conflicts}
     assert by_sides[frozenset({calls_ok, norm("phone-call-train")})].resolved_by_policy is None
-    ranked = norms_for_context(index, frames, ctx, source_priority=["pack-commuters", PACK], limit=100)
+    ranked = norms_for_context(table, ctx, source_priority=["pack-commuters", PACK], limit=100)
     by_sides = {frozenset(c.sides): c for c in ranked.conflicts}
     policy = by_sides[frozenset({calls_ok, norm("phone-call-train")})].resolved_by_policy
     assert policy == f"source priority: pack-commuters over {PACK}"

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from normkg.errors import InputError
-from normkg.ingest.loaders.normbank import NormBankLoader
 from normkg.ingest.loaders.norm_pack import NormPackLoader
+from normkg.ingest.loaders.normbank import NormBankLoader
 from normkg.ingest.pipeline import ingest_source, load_ontology
 from normkg.kg.oxigraph_store import OxigraphStore
 from normkg.reasoning.context import Context, country_code, normalize
@@ -80,7 +80,9 @@ def test_every_word_is_reported_and_only_matches_become_facts(
         setting=data.draw(st.none() | word),
         role=data.draw(st.none() | word),
         other_roles=data.draw(st.lists(word, max_size=3)),
-        attributes=data.draw(st.dictionaries(st.sampled_from(["age", "gender", "religion"]), word, max_size=2)),
+        attributes=data.draw(
+            st.dictionaries(st.sampled_from(["age", "gender", "religion"]), word, max_size=2)
+        ),
     )
     out = normalize(context, vocabulary)
     given_words = (

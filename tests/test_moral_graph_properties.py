@@ -98,9 +98,7 @@ def test_merging_cards_moves_their_votes_and_drops_self_pairs(
     graph = build_moral_graph(CARDS, judgments, card_map={merged: into}, min_marked_wiser=1)
     assert merged not in graph.cards
     remap = {merged: into}
-    survivors = [
-        j for j in judgments if remap.get(j.from_id, j.from_id) != remap.get(j.to_id, j.to_id)
-    ]
+    survivors = [j for j in judgments if remap.get(j.from_id, j.from_id) != remap.get(j.to_id, j.to_id)]
     assert len(graph.judgments) == len(survivors)
     assert sum(e.counts.impressions for e in graph.all_edges) == 2 * len(survivors)
     assert all(merged not in (e.source_id, e.wiser_id) for e in graph.all_edges)
