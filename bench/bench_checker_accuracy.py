@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -87,11 +88,11 @@ def _ingest_cost(judge: NormJudge) -> float:
     return (time.perf_counter() - started) / len(norms)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=13)
-    args = parser.parse_args()
+    args = parser.parse_args(argv or [])
     started = time.perf_counter()
     report = cross_validate(k=args.folds, seed=args.seed)
     metrics = report["metrics"]
@@ -121,7 +122,8 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {RESULTS}")
+    return result
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -1,7 +1,9 @@
-"""All benchmarks in one run: ingest, serving (queries, checking, memory), moral graph, checker accuracy.
+"""All benchmarks in one run: ingest, serving (queries, checking, memory), moral graph, growth, accuracy.
 
-Each prints its table next to its baseline and writes bench/results/<name>.json; this writes them all
-together to bench/results/latest.json.  Run: .venv/bin/python bench/run.py [NAME ...]
+Each prints its figures next to its baseline and writes bench/results/<name>.json; this writes them all
+together to bench/results/latest.json and ends with one table of the headline figures against the
+targets. Run: .venv/bin/python bench/run.py [NAME ...]   (names: ingest serving moral_graph growth
+checker_accuracy; default all). The load test (bench_load.py) starts a server and is run on its own.
 """
 
 from __future__ import annotations
@@ -11,26 +13,100 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-BENCHMARKS = ("bench_ingest", "bench_serving", "bench_moral_graph", "bench_checker_accuracy")
+BENCHMARKS = ("bench_ingest", "bench_serving", "bench_moral_graph", "bench_growth", "bench_checker_accuracy")
+
+
+def _get(results: dict[str, Any], path: str) -> Any:
+    value: Any = results
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+#: (label, figure, baseline or context, target) -- paths into latest.json
+HEADLINES = (
+    (
+        "full ingest (s)",
+        "bench_ingest.ingest_s",
+        "bench_ingest.baseline_pyoxigraph_bulk_load_s",
+        "<= 2x bulk load",
+    ),
+    ("ingest / raw bulk load", "bench_ingest.ingest_over_bulk_load", None, "<= 2.0"),
+    (
+        "GET /v1/norms p50 (ms)",
+        "bench_serving.context_queries.normkg_norms.p50_ms",
+        "bench_serving.context_queries.baseline_rdflib_in_memory.p50_ms",
+        "<= 5 ms, >= 10x rdflib",
+    ),
+    ("  speed-up over rdflib", "bench_serving.context_queries.speedup_p50", None, ">= 10"),
+    (
+        "check 5 sentences p50 (ms)",
+        "bench_serving.check.5_sentences.single.p50_ms",
+        None,
+        "<= 50 ms",
+    ),
+    (
+        "check 5 sentences batched (/s)",
+        "bench_serving.check.5_sentences.batched_responses_per_s",
+        "bench_serving.check.5_sentences.floor_embedding_only_responses_per_s",
+        ">= 50/s",
+    ),
+    ("serving peak RSS (MiB)", "bench_serving.peak_rss_mib", None, "<= 1024"),
+    (
+        "moral graph build p50 (ms)",
+        "bench_moral_graph.build.p50_ms",
+        "bench_moral_graph.baseline_json_parse.p50_ms",
+        "-",
+    ),
+    ("moral graph rank p50 (ms)", "bench_moral_graph.rank_all.p50_ms", None, "-"),
+    ("growth: ingest 10x vs linear", "bench_growth.growth.10x.ingest_vs_linear", None, "<= 1.1"),
+    ("growth: query p50 at 10x", "bench_growth.growth.10x.query_p50_ratio", None, "< 10 (sub-linear)"),
+    ("growth: query p50 at 100x", "bench_growth.growth.100x.query_p50_ratio", None, "< 100 (sub-linear)"),
+    (
+        "checker accuracy (5-fold, by norm)",
+        "bench_checker_accuracy.cross_validation.metrics.ms_binary_accuracy.mean",
+        "bench_checker_accuracy.cross_validation.metrics.zero_shot.ms_binary_accuracy.mean",
+        "beat both baselines",
+    ),
+    ("checker ECE", "bench_checker_accuracy.cross_validation.metrics.ece_all.mean", None, "low"),
+)
+
+
+def summary(results: dict[str, Any]) -> str:
+    lines = [f"{'figure':36} {'value':>12} {'baseline':>12}  target"]
+    for label, path, baseline, target in HEADLINES:
+        value = _get(results, path)
+        if value is None:
+            continue
+        base = _get(results, baseline) if baseline else None
+        base_text = f"{base:>12}" if base is not None else f"{'':>12}"
+        lines.append(f"{label:36} {value:>12} {base_text}  {target}")
+    return "\n".join(lines)
 
 
 def main(names: list[str]) -> None:
     chosen = [n if n.startswith("bench_") else f"bench_{n}" for n in names] or list(BENCHMARKS)
-    results: dict[str, object] = {}
+    latest = HERE / "results" / "latest.json"
+    results: dict[str, Any] = json.loads(latest.read_text()) if latest.is_file() and names else {}
+    started = time.perf_counter()
     for name in chosen:
-        print(f"\n== {name} ==")
+        print(f"\n== {name} ==", flush=True)
         start = time.perf_counter()
         module = importlib.import_module(name)
         results[name] = module.main()
-        print(f"({time.perf_counter() - start:.1f} s)")
-    latest = HERE / "results" / "latest.json"
+        print(f"({time.perf_counter() - start:.1f} s)", flush=True)
+    results["total_seconds"] = round(time.perf_counter() - started, 1)
     latest.parent.mkdir(exist_ok=True)
     latest.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    print(f"\nwrote {latest}")
+    print("\n" + summary(results))
+    print(f"\nwrote {latest} ({results['total_seconds']} s)")
 
 
 if __name__ == "__main__":
