@@ -24,9 +24,17 @@ from normkg.kg.store import ExportFormat  # noqa: E402
 from normkg.settings import Settings  # noqa: E402
 
 
+def _bulk_load(path: Path, data: bytes) -> tuple[float, int]:
+    """pyoxigraph's raw bulk load of the same quads; the store is closed when this returns."""
+    raw_store = ox.Store(str(path))
+    seconds, _ = timed(lambda: raw_store.bulk_load(data, ox.RdfFormat.N_QUADS))
+    return seconds, len(raw_store)
+
+
 def main() -> dict[str, object]:
     data_dir = Settings().resolve_data_dir()
-    with tempfile.TemporaryDirectory() as tmp:
+    # RocksDB may still be finishing background files when the directory goes: ignore those errors
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         store = OxigraphStore(Path(tmp) / "store")
         seconds, reports = timed(lambda: ingest(store, data_dir, force=True))
         triples = store.count()
@@ -36,9 +44,7 @@ def main() -> dict[str, object]:
         store.export(buffer, ExportFormat.NQUADS)
         data = buffer.getvalue()
         store.close()
-        raw_store = ox.Store(str(Path(tmp) / "raw"))
-        raw_seconds, _ = timed(lambda: raw_store.bulk_load(data, ox.RdfFormat.N_QUADS))
-        raw_count = len(raw_store)
+        raw_seconds, raw_count = _bulk_load(Path(tmp) / "raw", data)
     rdflib_seconds, parsed = timed(
         lambda: len(rdflib.Dataset().parse(data=data.decode("utf-8"), format="nquads"))
     )

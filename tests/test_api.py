@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -219,3 +220,50 @@ def test_sparql_is_read_only(client: TestClient) -> None:
     broken = client.get("/v1/sparql", params={"query": "SELECT ?x WHERE {"})
     assert broken.status_code == 400 and error_of(broken)["code"] == "bad_query"
     assert client.get("/healthz").json()["triples"] > 0
+
+
+# Hostile values for every string parameter of every read endpoint: control characters, a NUL, a
+# lone quote and brace, SPARQL and Cypher injection, right-to-left marks, and over-long strings.
+HOSTILE = [
+    "\x00",
+    "bar\x1b[31m\r\n",
+    "restaurant\"' } UNION { ?s ?p ?o } #",
+    "x') DETACH DELETE n //",
+    "\u202erestaurant",
+    "ü" * 1_200,  # over every length limit; percent-encoded it still fits one URL
+    "",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
+def test_every_read_endpoint_answers_hostile_strings_with_json_never_a_500(
+    client: TestClient, service: NormService, value: str
+) -> None:
+    before = service.store.count()
+    segment = quote(value, safe="")  # a path segment travels percent-encoded
+    calls = [
+        *(("get", "/v1/norms", {name: value}) for name in ("country", "setting", "role", "q", "source")),
+        ("get", "/v1/norms", {"attribute": value, "environment": value, "other_role": value}),
+        ("get", "/v1/norms", {"attribute": f"age bracket={value}"}),
+        ("get", f"/v1/norms/{segment}", None),
+        ("get", "/v1/sparql", {"query": value}),
+        ("get", f"/v1/moral-graphs/{segment}", None),
+        ("get", f"/v1/moral-graphs/{segment}/ranking", {"context": value}),
+    ]
+    for method, path, params in calls:
+        got = client.request(method, path, params=params)
+        assert got.status_code < 500, (path, params, got.text[:300])
+        if got.status_code >= 400:
+            error_of(got)
+    for body in (
+        {"response": value or "Hi."},
+        {"response": "Hi.", "context": {"setting": value, "role": value, "attributes": {value: value}}},
+        {"response": "Hi.", "norms": [{"text": value or "x", "judgment": "bad", "behavior": value}]},
+        {"items": [{"id": value, "response": f"Say {value}."}]},
+    ):
+        path = "/v1/check/batch" if "items" in body else "/v1/check"
+        got = client.post(path, json=body)
+        assert got.status_code < 500, (path, got.text[:300])
+        if got.status_code >= 400:
+            error_of(got)
+    assert service.store.count() == before, "no read changes the store"
