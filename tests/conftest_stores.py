@@ -114,7 +114,9 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oxigra
 
 
 VIRTUOSO_SKIP = (
-    "virtuoso-t not installed: Virtuoso contract tests skipped (install it with scripts/install_virtuoso.sh)"
+    "Virtuoso is not installed, so the SparqlStore contract runs against the Oxigraph server only "
+    "(Virtuoso is a second, optional SPARQL server: scripts/test.sh installs it with "
+    "scripts/install_virtuoso.sh where root and apt are available; see var/install_virtuoso.log)"
 )
 _VIRTUOSO_INI = """
 [Database]
