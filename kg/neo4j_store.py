@@ -52,7 +52,7 @@ from neo4j.graph import Node
 
 from normkg.errors import ConfigError, QueryError, StoreError
 from normkg.kg.queries import named_query
-from normkg.kg.shared import export_sources
+from normkg.kg.shared import export_sources, unchanged
 from normkg.kg.store import Capabilities, ExportFormat, GraphInfo, ReplaceResult
 from normkg.kg.terms import Row, Term, Triple
 from normkg.ontology.namespace import PREFIXES, RDF, XSD
@@ -553,8 +553,9 @@ class Neo4jStore:
     ) -> ReplaceResult:
         self._ensure_ready()
         old = self.sources().get(source)
-        if skip_if_unchanged and old is not None and content_key and old.content_key == content_key:
-            return ReplaceResult(source, old.triples, unchanged=True)
+        skipped = unchanged(source, old, content_key, skip_if_unchanged)
+        if skipped is not None:
+            return skipped
         batch = _Batch.of(triples)
         self._ensure_namespaces(batch.namespaces)
         info = GraphInfo(source, 0, content_key, rows_read, rows_rejected)

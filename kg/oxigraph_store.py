@@ -14,25 +14,25 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import pyoxigraph as ox
 
 from normkg.errors import QueryError, StoreError
 from normkg.kg.binding import bind
-from normkg.kg.queries import named_query
-from normkg.kg.shared import CATALOG_QUERY, catalog_entry, catalog_facts, export_sources
-from normkg.kg.store import Capabilities, ExportFormat, GraphInfo, ReplaceResult
+from normkg.kg.shared import (
+    CATALOG_QUERY,
+    CatalogEntry,
+    CatalogStore,
+    catalog_entry,
+    catalog_facts,
+    expect_boolean,
+    unchanged,
+)
+from normkg.kg.store import Capabilities, GraphInfo, ReplaceResult
 from normkg.kg.terms import Row, Term, Triple
 from normkg.ontology.namespace import CATALOG_GRAPH, PREFIXES, mint, source_graph
-
-
-@dataclass(frozen=True)
-class _Entry:
-    info: GraphInfo
-    version: ox.NamedNode
 
 
 def _wrap(exc: Exception) -> Exception:
@@ -48,7 +48,7 @@ def _wrap(exc: Exception) -> Exception:
     return StoreError(f"the embedded store failed: {exc}")
 
 
-class OxigraphStore:
+class OxigraphStore(CatalogStore):
     """A :class:`~normkg.kg.store.GraphStore` on pyoxigraph."""
 
     def __init__(self, path: Path | None = None) -> None:
@@ -66,15 +66,15 @@ class OxigraphStore:
             raise _wrap(exc) from exc
 
     # ---- catalog -------------------------------------------------------------------------
-    def _catalog(self) -> dict[str, _Entry]:
-        entries: dict[str, _Entry] = {}
+    def _catalog(self) -> dict[str, CatalogEntry]:
+        entries: dict[str, CatalogEntry] = {}
         try:
             solutions = self._store.query(bind(CATALOG_QUERY, {"catalog": CATALOG_GRAPH}), prefixes=PREFIXES)
             assert isinstance(solutions, ox.QuerySolutions)
             for s in solutions:
                 row = {v.value: s[v] for v in solutions.variables if s[v] is not None}
                 name, info, version = catalog_entry(row)
-                entries[name] = _Entry(info, version)
+                entries[name] = CatalogEntry(info, version)
         except (SyntaxError, ValueError, OSError, RuntimeError) as exc:
             raise _wrap(exc) from exc
         return entries
@@ -117,13 +117,9 @@ class OxigraphStore:
             try:
                 catalog = self._catalog()
                 old = catalog.get(source)
-                if (
-                    skip_if_unchanged
-                    and old is not None
-                    and content_key
-                    and old.info.content_key == content_key
-                ):
-                    return ReplaceResult(source, old.info.triples, unchanged=True)
+                skipped = unchanged(source, old.info if old else None, content_key, skip_if_unchanged)
+                if skipped is not None:
+                    return skipped
                 self._collect_garbage()
                 version = mint("graph", source, "v", uuid.uuid4().hex)
                 self._store.bulk_extend(ox.Quad(s, p, o, version) for s, p, o in triples)
@@ -169,9 +165,6 @@ class OxigraphStore:
         return int(next(iter(result))["n"].value)
 
     # ---- reads ---------------------------------------------------------------------------
-    def sources(self) -> dict[str, GraphInfo]:
-        return {name: entry.info for name, entry in sorted(self._catalog().items())}
-
     def _query(self, query: str, bindings: Mapping[str, Term | Sequence[Term]] | None) -> object:
         """Query the live versions. A replace may swap and drop a version between reading the catalog
         and querying; the query's snapshot is taken when it starts, so if the catalog is the same
@@ -192,9 +185,6 @@ class OxigraphStore:
             raise _wrap(exc) from exc
         raise StoreError("the store kept changing while it was read", hint="retry the request")
 
-    def query(self, name: str, params: Mapping[str, Term | Sequence[Term]] | None = None) -> list[Row]:
-        return self.select(named_query(name), params)
-
     def select(self, query: str, bindings: Mapping[str, Term | Sequence[Term]] | None = None) -> list[Row]:
         result = self._query(query, bindings)
         if not isinstance(result, ox.QuerySolutions):
@@ -214,10 +204,7 @@ class OxigraphStore:
         return rows
 
     def ask(self, query: str, bindings: Mapping[str, Term] | None = None) -> bool:
-        result = self._query(query, bindings)
-        if not isinstance(result, ox.QueryBoolean):
-            raise QueryError("expected an ASK query")
-        return bool(result)
+        return expect_boolean(self._query(query, bindings))
 
     def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Triple]:
         result = self._query(query, bindings)
@@ -225,22 +212,12 @@ class OxigraphStore:
             raise QueryError("expected a CONSTRUCT or DESCRIBE query")
         return [(t.subject, t.predicate, t.object) for t in result]
 
-    def count(self, source: str | None = None) -> int:
-        catalog = self._catalog()
-        if source is not None:
-            entry = catalog.get(source)
-            return entry.info.triples if entry else 0
-        return sum(entry.info.triples for entry in catalog.values())
-
     def triples(self, source: str) -> Iterator[Triple]:
         entry = self._catalog().get(source)
         if entry is None:
             return
         for quad in self._store.quads_for_pattern(None, None, None, entry.version):
             yield quad.subject, quad.predicate, quad.object  # type: ignore[misc]
-
-    def export(self, out: BinaryIO, fmt: ExportFormat, sources: list[str] | None = None) -> int:
-        return export_sources(self, out, fmt, sources)
 
     def optimize(self) -> None:
         self._store.optimize()

@@ -1,19 +1,23 @@
-"""What the RDF backends share: the catalogue query and row reading, and export by source.
+"""What the backends share: the catalogue and its reads, the unchanged-source rule, export by source.
 
 The embedded and the remote SPARQL store keep the same catalogue (one entry per source, pointing at
-its live version graph), so they read it with one query and one function; every backend exports by
+its live version graph), so they read it with one query and one function and answer the catalogue's
+questions (sources, counts, named queries, export) in one base class; every backend exports by
 streaming its sources' triples through pyoxigraph's serialisers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 
-from normkg.errors import StoreError
-from normkg.kg.store import ExportFormat, GraphInfo, GraphStore
+from normkg.errors import QueryError, StoreError
+from normkg.kg.queries import named_query
+from normkg.kg.store import ExportFormat, GraphInfo, GraphStore, ReplaceResult
+from normkg.kg.terms import Row, Term
 from normkg.ontology.namespace import NKG, PREFIXES, RDF, source_graph
 
 FORMATS = {
@@ -97,3 +101,53 @@ def export_sources(
     except (OSError, ValueError) as exc:
         raise StoreError(f"export failed: {exc}") from exc
     return counter[0]
+
+
+def unchanged(
+    source: str, live: GraphInfo | None, content_key: str, skip_if_unchanged: bool
+) -> ReplaceResult | None:
+    """The answer of a replace that need not write: the live source already has this content key."""
+    if skip_if_unchanged and live is not None and content_key and live.content_key == content_key:
+        return ReplaceResult(source, live.triples, unchanged=True)
+    return None
+
+
+def expect_boolean(result: object) -> bool:
+    if not isinstance(result, ox.QueryBoolean):
+        raise QueryError("expected an ASK query")
+    return bool(result)
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    info: GraphInfo
+    version: ox.NamedNode
+
+
+class CatalogStore:
+    """The reads of a store that keeps a catalogue of versioned source graphs and speaks SPARQL.
+
+    Subclasses provide ``_catalog`` and ``select``; the rest follows from them.
+    """
+
+    def _catalog(self) -> dict[str, CatalogEntry]:
+        raise NotImplementedError
+
+    def select(self, query: str, bindings: Mapping[str, Term | Sequence[Term]] | None = None) -> list[Row]:
+        raise NotImplementedError
+
+    def sources(self) -> dict[str, GraphInfo]:
+        return {name: entry.info for name, entry in sorted(self._catalog().items())}
+
+    def query(self, name: str, params: Mapping[str, Term | Sequence[Term]] | None = None) -> list[Row]:
+        return self.select(named_query(name), params)
+
+    def count(self, source: str | None = None) -> int:
+        catalog = self._catalog()
+        if source is not None:
+            entry = catalog.get(source)
+            return entry.info.triples if entry else 0
+        return sum(entry.info.triples for entry in catalog.values())
+
+    def export(self, out: BinaryIO, fmt: ExportFormat, sources: list[str] | None = None) -> int:
+        return export_sources(self, out, fmt, sources)  # type: ignore[arg-type]

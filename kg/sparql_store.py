@@ -44,8 +44,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import BinaryIO, TypeVar
+from typing import TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -53,9 +52,16 @@ import pyoxigraph as ox
 
 from normkg.errors import ConfigError, QueryError, StoreError
 from normkg.kg.binding import bind
-from normkg.kg.queries import named_query
-from normkg.kg.shared import CATALOG_QUERY, catalog_entry, catalog_facts, export_sources
-from normkg.kg.store import Capabilities, ExportFormat, GraphInfo, ReplaceResult
+from normkg.kg.shared import (
+    CATALOG_QUERY,
+    CatalogEntry,
+    CatalogStore,
+    catalog_entry,
+    catalog_facts,
+    expect_boolean,
+    unchanged,
+)
+from normkg.kg.store import Capabilities, GraphInfo, ReplaceResult
 from normkg.kg.terms import Row, Term, Triple
 from normkg.ontology.namespace import CATALOG_GRAPH, PREFIXES, PROV, mint, source_graph
 from normkg.settings import Settings
@@ -84,12 +90,6 @@ T = TypeVar("T")
 Result = ox.QuerySolutions | ox.QueryBoolean | list[Triple]
 
 
-@dataclass(frozen=True)
-class _Entry:
-    info: GraphInfo
-    version: ox.NamedNode
-
-
 class _ChunkReader(io.RawIOBase):
     """A file-like view of an HTTP response body, so pyoxigraph parses it while it downloads."""
 
@@ -116,7 +116,7 @@ def _ntriples(triples: Iterable[Triple]) -> bytes:
     return ox.serialize((ox.Triple(s, p, o) for s, p, o in triples), format=ox.RdfFormat.N_TRIPLES) or b""
 
 
-class SparqlStore:
+class SparqlStore(CatalogStore):
     """A :class:`~normkg.kg.store.GraphStore` on a remote SPARQL 1.1 server."""
 
     def __init__(
@@ -303,13 +303,13 @@ class SparqlStore:
         return rows
 
     # ---- catalog -------------------------------------------------------------------------
-    def _catalog(self) -> dict[str, _Entry]:
+    def _catalog(self) -> dict[str, CatalogEntry]:
         query = bind(CATALOG_QUERY, {"catalog": CATALOG_GRAPH})
         response = self._post_query(query, default_graphs=[CATALOG_GRAPH], named_graphs=[CATALOG_GRAPH])
-        entries: dict[str, _Entry] = {}
+        entries: dict[str, CatalogEntry] = {}
         for s in self._select_rows(self._parse(response)):
             name, info, version = catalog_entry(s)
-            entries[name] = _Entry(info, version)
+            entries[name] = CatalogEntry(info, version)
         return entries
 
     def _versions(self) -> dict[str, ox.NamedNode]:
@@ -430,8 +430,9 @@ class SparqlStore:
     ) -> ReplaceResult:
         with self._write_lock:
             old = self._catalog().get(source)
-            if skip_if_unchanged and old is not None and content_key and old.info.content_key == content_key:
-                return ReplaceResult(source, old.info.triples, unchanged=True)
+            skipped = unchanged(source, old.info if old else None, content_key, skip_if_unchanged)
+            if skipped is not None:
+                return skipped
             self._collect_garbage(source, old.version if old else None)
             version = self._new_version(source)
             self._upload(version, triples)
@@ -494,12 +495,6 @@ class SparqlStore:
 
         return self._consistent(read)
 
-    def sources(self) -> dict[str, GraphInfo]:
-        return {name: entry.info for name, entry in sorted(self._catalog().items())}
-
-    def query(self, name: str, params: Bindings | None = None) -> list[Row]:
-        return self.select(named_query(name), params)
-
     def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
         return self._select_rows(self._query(query, bindings))
 
@@ -508,22 +503,13 @@ class SparqlStore:
         if isinstance(result, ox.QuerySolutions) and [v.value for v in result.variables] == ["__ASK_RETVAL"]:
             # Virtuoso 7 answers some ASK queries as a one-row SELECT of __ASK_RETVAL (1 or 0).
             return any(row["__ASK_RETVAL"].value not in ("0", "false") for row in self._select_rows(result))
-        if not isinstance(result, ox.QueryBoolean):
-            raise QueryError("expected an ASK query")
-        return bool(result)
+        return expect_boolean(result)
 
     def construct(self, query: str, bindings: Bindings | None = None) -> list[Triple]:
         result = self._query(query, bindings, _ACCEPT_TRIPLES)
         if not isinstance(result, list):
             raise QueryError("expected a CONSTRUCT or DESCRIBE query")
         return result
-
-    def count(self, source: str | None = None) -> int:
-        catalog = self._catalog()
-        if source is not None:
-            entry = catalog.get(source)
-            return entry.info.triples if entry else 0
-        return sum(entry.info.triples for entry in catalog.values())
 
     def triples(self, source: str) -> Iterator[Triple]:
         """Stream one source graph; fails if a write swaps the source away while it streams."""
@@ -559,9 +545,6 @@ class SparqlStore:
                 f"the SPARQL server returned {streamed} of the {entry.info.triples} triples of {source}",
                 hint="does the server cap result sizes (Virtuoso: ResultSetMaxRows in [SPARQL])?",
             )
-
-    def export(self, out: BinaryIO, fmt: ExportFormat, sources: list[str] | None = None) -> int:
-        return export_sources(self, out, fmt, sources)
 
     def close(self) -> None:
         self._client.close()
