@@ -24,14 +24,13 @@ and by Moral Stories and Social-Chem when they share a text); folds are split by
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import logging
 import random
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from normkg.errors import SourceError
+from normkg.ingest.base import BadRecord, Record, read_csv, read_jsonl
 from normkg.reasoning.encoder import MAX_TOKENS
 from normkg.reasoning.judge import (
     _LEADING_NOT,
@@ -345,23 +345,31 @@ def _skip(issues: list[str] | None, message: str) -> None:
         issues.append(message)
 
 
+def _good_records(
+    rows: Iterable[Record | BadRecord], path: Path, issues: list[str] | None
+) -> Iterator[Record]:
+    """The readable records of a file (read by ingest's readers); bad ones are reported, file and line."""
+    try:
+        for row in rows:
+            if isinstance(row, BadRecord):
+                _skip(issues, f"{path.parent / row.file}:{row.line}: {row.reason}")
+                continue
+            yield row
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc}") from exc
+
+
 def read_moral_stories(path: Path, issues: list[str] | None = None) -> list[MSItem]:
     """Moral Stories action+norm pairs grouped by norm (each norm has one moral and one immoral action)."""
     by_norm: dict[str, dict[str, str]] = {}
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise SourceError(f"cannot read {path}: {exc}") from exc
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for record in _good_records(read_jsonl(path, path.parent), path, issues):
+        row = record.data
         try:
-            row = json.loads(line)
             norm = row["norm"].strip()
             label = str(row["label"])
             action = row["moral_action"] if label == "1" else row["immoral_action"]
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-            _skip(issues, f"{path}:{number}: not a Moral Stories action+norm row ({exc!r})")
+        except (KeyError, TypeError, AttributeError) as exc:
+            _skip(issues, f"{path}:{record.line}: not a Moral Stories action+norm row ({exc!r})")
             continue
         by_norm.setdefault(norm, {})["moral" if label == "1" else "immoral"] = re.sub(
             r"\s+", " ", action
@@ -382,16 +390,12 @@ def read_social_chem(paths: Sequence[Path], issues: list[str] | None = None) -> 
     """Rules of thumb with the action they judge, from the obligatory/optional Social-Chem subsets."""
     items: list[SCItem] = []
     for path in paths:
-        try:
-            with path.open(encoding="utf-8", newline="") as handle:
-                for number, row in enumerate(csv.DictReader(handle), 2):
-                    rot, action = (row.get("rot") or "").strip(), (row.get("action") or "").strip()
-                    if not rot or not action:
-                        _skip(issues, f"{path}:{number}: row without rot or action")
-                        continue
-                    items.append(SCItem(rot, action, "optional" in path.name))
-        except OSError as exc:
-            raise SourceError(f"cannot read {path}: {exc}") from exc
+        for record in _good_records(read_csv(path, path.parent), path, issues):
+            rot, action = (record.data.get("rot") or "").strip(), (record.data.get("action") or "").strip()
+            if not rot or not action:
+                _skip(issues, f"{path}:{record.line}: row without rot or action")
+                continue
+            items.append(SCItem(rot, action, "optional" in path.name))
     return items
 
 
@@ -642,20 +646,14 @@ def data_files(data_dir: Path) -> list[Path]:
 def read_challenge(path: Path, issues: list[str] | None = None) -> list[Pair]:
     """The hand-written negation/refusal/unrelated challenge set (never trained on)."""
     pairs: list[Pair] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise SourceError(f"cannot read {path}: {exc}") from exc
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for record in _good_records(read_jsonl(path, path.parent), path, issues):
+        row = record.data
         try:
-            row = json.loads(line)
             pairs.append(
                 Pair(row["norm"], row["text"], Verdict(row["label"]), norm_key(row["norm"]), row["kind"])
             )
-        except (json.JSONDecodeError, KeyError, ValueError, TypeError) as exc:
-            _skip(issues, f"{path}:{number}: not a challenge item ({exc!r})")
+        except (KeyError, ValueError, TypeError) as exc:
+            _skip(issues, f"{path}:{record.line}: not a challenge item ({exc!r})")
     return pairs
 
 
