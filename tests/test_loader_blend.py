@@ -17,13 +17,12 @@ from typing import Any
 
 import pyoxigraph as ox
 import pytest
+from graph_queries import count, memory_store, one, values
 
 from normkg.errors import SourceError
 from normkg.ingest.base import LoadResult
 from normkg.ingest.loaders.blend import BlendLoader, practice_node, topic_node
-from normkg.kg.open import open_store
 from normkg.kg.store import GraphStore
-from normkg.kg.terms import Row, Term, Triple
 from normkg.ontology.namespace import NKG, SKOS
 
 SLICE = Path(__file__).parent / "data" / "blend"
@@ -47,28 +46,9 @@ def result() -> LoadResult:
     return BlendLoader(SLICE).run()
 
 
-def load(triples: list[Triple]) -> GraphStore:
-    s = open_store("oxigraph:memory")
-    s.replace("blend", triples)
-    return s
-
-
 @pytest.fixture(scope="module")
 def store(result: LoadResult) -> GraphStore:
-    return load(result.triples)
-
-
-def one(rows: list[Row]) -> Row:
-    assert len(rows) == 1, rows
-    return rows[0]
-
-
-def count(store: GraphStore, pattern: str) -> int:
-    return int(one(store.select(f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {pattern} }}"))["n"].value)
-
-
-def values(store: GraphStore, subject: Term, prop: ox.NamedNode) -> set[Term]:
-    return {r["o"] for r in store.select("SELECT ?o WHERE { ?s ?p ?o }", {"s": subject, "p": prop})}
+    return memory_store("blend", result.triples)
 
 
 def lit(text: str, lang: str) -> ox.Literal:
@@ -208,7 +188,7 @@ def test_invalid_json_is_reported_and_other_places_kept(tmp_path: Path) -> None:
     result = BlendLoader(root).run()
     assert [(i.file, i.line) for i in result.issues] == [("data/annotations/Assam_data.json", 4)]
     assert "invalid JSON" in result.issues[0].reason
-    s = load(result.triples)
+    s = memory_store("blend", result.triples)
     assert count(s, "?x a nkg:CulturalPractice") == len(annotated("UK"))
 
 
@@ -240,7 +220,7 @@ def test_missing_column_and_unjoined_questions(tmp_path: Path) -> None:
     assert "'Al-en-02'" in issues[("data/annotations/UK_data.json", 2)]
     assert "UK_questions.csv" in issues[("data/annotations/UK_data.json", 2)]
     assert "'Zz-en-99'" in issues[("data/questions/UK_questions.csv", len(lines))]
-    s = load(result.triples)
+    s = memory_store("blend", result.triples)
     assert {r["p"] for r in s.select("SELECT ?p WHERE { ?p a nkg:CulturalPractice }")} == {
         practice_node("UK", q) for q in uk_ids if q != "Al-en-02"
     }
@@ -254,7 +234,7 @@ def test_unknown_place_and_region_without_iso_code(tmp_path: Path) -> None:
     result = BlendLoader(root).run()
     assert [(i.file, i.line) for i in result.issues] == [("data/annotations/Atlantis_data.json", 1)]
     assert "unknown country or region 'Atlantis'" in result.issues[0].reason
-    s = load(result.triples)
+    s = memory_store("blend", result.triples)
     practice = practice_node("Northern_Nigeria", "Al-en-01")
     hit = one(s.select("SELECT ?c ?r WHERE { ?p nkg:country ?c ; nkg:region ?r }", {"p": practice}))
     assert values(s, hit["c"], SKOS.notation) == {ox.Literal("NG")}
@@ -274,7 +254,7 @@ def test_bad_answer_rejects_its_question_only(tmp_path: Path) -> None:
     position = list(data).index("Al-en-04") + 1
     assert [(i.file, i.line) for i in result.issues] == [("data/annotations/UK_data.json", position)]
     assert "count" in result.issues[0].reason and "'two'" in result.issues[0].reason
-    s = load(result.triples)
+    s = memory_store("blend", result.triples)
     assert count(s, "?x a nkg:CulturalPractice") == 21
     assert not s.select("SELECT ?a WHERE { ?p nkg:answer ?a }", {"p": practice_node("UK", "Al-en-04")})
 

@@ -14,13 +14,12 @@ from typing import Any
 
 import pyoxigraph as ox
 import pytest
+from graph_queries import count, memory_store, one, values
 
 from normkg.errors import SourceError
 from normkg.ingest.base import LoadResult
 from normkg.ingest.loaders.cvc import FILE, CvcLoader, value_node
-from normkg.kg.open import open_store
 from normkg.kg.store import GraphStore
-from normkg.kg.terms import Row, Term, Triple
 from normkg.ontology.namespace import NKG, RDFS, SKOS, mint
 
 SLICE = Path(__file__).parent / "data" / "cvc"
@@ -36,28 +35,9 @@ def result() -> LoadResult:
     return CvcLoader(SLICE).run()
 
 
-def load(triples: list[Triple]) -> GraphStore:
-    s = open_store("oxigraph:memory")
-    s.replace("cvc", triples)
-    return s
-
-
 @pytest.fixture(scope="module")
 def store(result: LoadResult) -> GraphStore:
-    return load(result.triples)
-
-
-def one(rows: list[Row]) -> Row:
-    assert len(rows) == 1, rows
-    return rows[0]
-
-
-def count(store: GraphStore, pattern: str) -> int:
-    return int(one(store.select(f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {pattern} }}"))["n"].value)
-
-
-def values(store: GraphStore, subject: Term, prop: ox.NamedNode) -> set[Term]:
-    return {r["o"] for r in store.select("SELECT ?o WHERE { ?s ?p ?o }", {"s": subject, "p": prop})}
+    return memory_store("cvc", result.triples)
 
 
 def test_three_levels_3_12_50(result: LoadResult, store: GraphStore) -> None:
@@ -150,7 +130,7 @@ def test_malformed_entries_are_reported_and_the_rest_kept(tmp_path: Path) -> Non
     assert "机会平等" in issues[(FILE, order.index("机会平等") + 1)]
     assert "不存在" in issues[(FILE, 66)]
     assert "尊重他人" in issues[(FILE, 67)] and "友善" in issues[(FILE, 67)]
-    s = load(result.triples)
+    s = memory_store("cvc", result.triples)
     assert count(s, "?x a nkg:Value") == 64
     assert count(s, "?x a nkg:Norm") == 0
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import pyoxigraph as ox
 import pytest
+from graph_queries import count, memory_store, one, values
 
 from normkg.errors import SourceError
 from normkg.ingest.base import LoadResult
@@ -34,9 +35,7 @@ from normkg.ingest.loaders.normbank import (
     setting_node,
     slot_node,
 )
-from normkg.kg.open import open_store
 from normkg.kg.store import GraphStore
-from normkg.kg.terms import Row, Term, Triple
 from normkg.ontology.namespace import NKG, SKOS, ontology_text
 
 SLICE = Path(__file__).parent / "data" / "normbank"
@@ -83,33 +82,14 @@ def result() -> LoadResult:
     return NormBankLoader(SLICE).run()
 
 
-def load(triples: list[Triple]) -> GraphStore:
-    s = open_store("oxigraph:memory")
-    s.replace("normbank", triples)
-    return s
-
-
 @pytest.fixture(scope="module")
 def store(result: LoadResult) -> GraphStore:
-    s = load(result.triples)
+    s = memory_store("normbank", result.triples)
     ontology = [
         (t.subject, t.predicate, t.object) for t in ox.parse(ontology_text().encode(), ox.RdfFormat.TURTLE)
     ]
     s.replace("_ontology", ontology)
     return s
-
-
-def one(rows: list[Row]) -> Row:
-    assert len(rows) == 1, rows
-    return rows[0]
-
-
-def count(store: GraphStore, pattern: str) -> int:
-    return int(one(store.select(f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {pattern} }}"))["n"].value)
-
-
-def values(store: GraphStore, subject: ox.NamedNode, prop: ox.NamedNode) -> set[Term]:
-    return {r["o"] for r in store.select("SELECT ?o WHERE { ?s ?p ?o }", {"s": subject, "p": prop})}
 
 
 def origins(store: GraphStore, node: ox.NamedNode) -> set[tuple[str, int]]:
@@ -365,7 +345,7 @@ def test_malformed_input_is_reported_and_good_rows_kept(tmp_path: Path) -> None:
     assert "<setting> role" in issues[("constraint_dict.json", bar_slot)]
     assert "unknown constraint category" in issues[("constraint_dict.json", len(positions))]
 
-    s = load(result.triples)
+    s = memory_store("normbank", result.triples)
     atlantis = attribute_node("country", "Atlantis")
     assert values(s, atlantis, SKOS.prefLabel) == {en("Atlantis")}
     assert values(s, atlantis, NKG.country) == set()
@@ -389,7 +369,7 @@ def test_broken_constraint_json_keeps_the_raw_files(tmp_path: Path) -> None:
     result = NormBankLoader(root).run()
     assert [(i.file, i.line) for i in result.issues] == [("constraint_dict.json", 2)]
     assert "invalid JSON" in result.issues[0].reason
-    s = load(result.triples)
+    s = memory_store("normbank", result.triples)
     assert count(s, "?x a nkg:ConstraintSlot") == 0
     assert count(s, "?x a nkg:Setting") == 6
 

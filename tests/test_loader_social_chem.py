@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from graph_queries import count, one, values
 
 from normkg.errors import SourceError
 from normkg.ingest.base import LoadResult
 from normkg.ingest.loaders.social_chem import SocialChemLoader
 from normkg.kg.open import open_store
 from normkg.kg.store import GraphStore
-from normkg.kg.terms import Row, Term
 from normkg.kg.validate import validate_triples
 from normkg.ontology.namespace import NKG
 
@@ -68,23 +68,9 @@ def store(result: LoadResult) -> GraphStore:
     return s
 
 
-def one(rows: list[Row]) -> Row:
-    assert len(rows) == 1, rows
-    return rows[0]
-
-
-def values(store: GraphStore, subject: ox.NamedNode, prop: ox.NamedNode) -> set[Term]:
-    rows = store.select("SELECT ?o WHERE { ?s ?p ?o }", {"s": subject, "p": prop})
-    return {r["o"] for r in rows}
-
-
 def notations(store: GraphStore, subject: ox.NamedNode, prop: ox.NamedNode) -> set[str]:
     rows = store.select("SELECT ?n WHERE { ?s ?p ?c . ?c skos:notation ?n }", {"s": subject, "p": prop})
     return {r["n"].value for r in rows}
-
-
-def count(store: GraphStore, pattern: str) -> int:
-    return int(one(store.select(f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {pattern} }}"))["n"].value)
 
 
 def en(text: str) -> ox.Literal:
