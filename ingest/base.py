@@ -300,14 +300,23 @@ def read_jsonl(path: Path, root: Path) -> Iterator[Record | BadRecord]:
             yield Record(rel, number, data)
 
 
+def parse_json_file(path: Path, rel: str) -> tuple[Any, BadRecord | None]:
+    """A whole JSON document, or the BadRecord saying where (``rel``, line) it is broken."""
+    try:
+        return json.loads(path.read_bytes().decode("utf-8")), None
+    except UnicodeDecodeError as exc:
+        return None, BadRecord(rel, 1, f"not UTF-8: {exc.reason}")
+    except json.JSONDecodeError as exc:
+        message = f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        return None, BadRecord(rel, exc.lineno, message)
+
+
 def read_json_array(path: Path, root: Path) -> Iterator[Record | BadRecord]:
     """A JSON array of objects: record number N is the N-th element (1-based), as its 'line'."""
     rel = _rel(path, root)
-    try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        line = getattr(exc, "lineno", 1)
-        yield BadRecord(rel, line, f"invalid JSON: {exc}")
+    data, broken = parse_json_file(path, rel)
+    if broken is not None:
+        yield broken
         return
     if not isinstance(data, list):
         yield BadRecord(rel, 1, f"expected a JSON array, found {type(data).__name__}")

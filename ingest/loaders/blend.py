@@ -35,7 +35,6 @@ does not trigger a re-ingest.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +43,16 @@ from typing import Any
 import pyoxigraph as ox
 
 from normkg.errors import SourceError
-from normkg.ingest.base import BadRecord, DatasetInfo, Loader, Record, RowError, RowTriples, read_csv
+from normkg.ingest.base import (
+    BadRecord,
+    DatasetInfo,
+    Loader,
+    Record,
+    RowError,
+    RowTriples,
+    parse_json_file,
+    read_csv,
+)
 from normkg.ingest.frames import add_frame
 from normkg.ingest.vocab import add_country, country_node
 from normkg.ontology.namespace import NKG, SKOS, mint
@@ -177,15 +185,9 @@ class BlendLoader(Loader):
                     )
                 else:
                     rows[question_id] = (record.line, record.data)
-        try:
-            entries = json.loads(path.read_bytes().decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            yield BadRecord(rel, 1, f"not UTF-8: {exc.reason}")
-            return
-        except json.JSONDecodeError as exc:
-            yield BadRecord(
-                rel, exc.lineno, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-            )
+        entries, broken = parse_json_file(path, rel)
+        if broken is not None:
+            yield broken
             return
         if not isinstance(entries, dict):
             yield BadRecord(

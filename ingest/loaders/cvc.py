@@ -27,7 +27,6 @@ each followed by its derived values), then one per example, counted from 1.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +34,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from normkg.errors import SourceError
-from normkg.ingest.base import BadRecord, DatasetInfo, Loader, Record, RowError, RowTriples
+from normkg.ingest.base import BadRecord, DatasetInfo, Loader, Record, RowError, RowTriples, parse_json_file
 from normkg.ontology.namespace import NKG, RDFS, SKOS, mint
 
 FILE = "DERIVED_cvc_value_taxonomy.json"
@@ -90,15 +89,9 @@ class CvcLoader(Loader):
         path = self.root / FILE
         if not path.is_file():
             raise SourceError(f"{self.name}: {path} not found")
-        try:
-            data = json.loads(path.read_bytes().decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            yield BadRecord(FILE, 1, f"not UTF-8: {exc.reason}")
-            return
-        except json.JSONDecodeError as exc:
-            yield BadRecord(
-                FILE, exc.lineno, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-            )
+        data, broken = parse_json_file(path, FILE)
+        if broken is not None:
+            yield broken
             return
         dimensions = data.get("dimensions") if isinstance(data, dict) else None
         if not isinstance(dimensions, dict):

@@ -56,7 +56,6 @@ in file order), and each record's source id is "<category> / <slot>".
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -65,7 +64,16 @@ from typing import Any
 import pyoxigraph as ox
 
 from normkg.errors import SourceError
-from normkg.ingest.base import BadRecord, DatasetInfo, Loader, Record, RowError, RowTriples, read_lines
+from normkg.ingest.base import (
+    BadRecord,
+    DatasetInfo,
+    Loader,
+    Record,
+    RowError,
+    RowTriples,
+    parse_json_file,
+    read_lines,
+)
 from normkg.ingest.vocab import add_country, country_code
 from normkg.ontology.namespace import NKG, SKOS, mint
 
@@ -314,15 +322,9 @@ class NormBankLoader(Loader):
     def _slots(self) -> Iterator[Record | BadRecord]:
         """constraint_dict.json, one record per slot, numbered by position (the file is one line)."""
         rel = CONSTRAINTS_FILE
-        try:
-            data = json.loads((self.root / rel).read_bytes().decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            yield BadRecord(rel, 1, f"not UTF-8: {exc.reason}")
-            return
-        except json.JSONDecodeError as exc:
-            yield BadRecord(
-                rel, exc.lineno, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-            )
+        data, broken = parse_json_file(self.root / rel, rel)
+        if broken is not None:
+            yield broken
             return
         if not isinstance(data, dict):
             yield BadRecord(rel, 1, f"expected a JSON object of categories, found {type(data).__name__}")
