@@ -256,8 +256,3 @@ class Conflict:
     behavior: str
     sides: tuple[str, str]
     resolved_by_policy: str | None = None
-
-
-def rank_key(c: Candidate) -> tuple[int, float, int, str]:
-    """Order: not defeated, confident, specific first; then by IRI for a stable order."""
-    return (int(c.defeated), -c.match.confidence, -c.match.specificity, c.norm)

@@ -99,6 +99,7 @@ class Admitted:
     extras: list[Candidate] = field(default_factory=list)
     extra_keys: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
     source_priority: Sequence[str] = ()
+    _rivals_of: dict[str, list[_Rival]] = field(default_factory=dict)
     _defeaters: dict[str, list[str]] = field(default_factory=dict)
     _outcome: dict[str, tuple[list[str], list[Conflict]]] = field(default_factory=dict)
 
@@ -129,7 +130,8 @@ class Admitted:
         if not include_general:
             mask &= framed
         if sources:
-            wanted = [i for i, name in enumerate(table.source_names) if name in set(sources)]
+            chosen = set(sources)
+            wanted = [i for i, name in enumerate(table.source_names) if name in chosen]
             mask &= np.isin(table.source_pos, np.array(wanted, dtype=np.int64))
         kept = [c for c in extras if c.match.status is not Status.EXCLUDED]
         return cls(
@@ -156,6 +158,11 @@ class Admitted:
     def _rivals(self, behavior: str | None) -> list[_Rival]:
         if not behavior:
             return []
+        if behavior not in self._rivals_of:
+            self._rivals_of[behavior] = self._find_rivals(behavior)
+        return self._rivals_of[behavior]
+
+    def _find_rivals(self, behavior: str) -> list[_Rival]:
         out: list[_Rival] = []
         norms = self.table.index.norms
         for p in self.table.members.get(behavior, np.zeros(0, dtype=np.int64)):

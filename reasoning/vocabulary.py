@@ -97,6 +97,7 @@ class Vocabulary:
                 index.by_label[_norm(term.label)].append(i)
             self._indexes[kind] = index
         self._lock = threading.Lock()
+        self._labels: dict[str, tuple[str, str | None]] | None = None
 
     @classmethod
     def from_store(cls, store: GraphStore) -> Vocabulary:
@@ -122,8 +123,12 @@ class Vocabulary:
         return list(self._indexes[kind].terms)
 
     def labels(self) -> dict[str, tuple[str, str | None]]:
-        """IRI -> (label, group label) of every term, for explanations."""
-        return {t.iri: (t.label, t.group_label) for index in self._indexes.values() for t in index.terms}
+        """IRI -> (label, group label) of every term, for explanations (built once: checks ask each time)."""
+        if self._labels is None:
+            self._labels = {
+                t.iri: (t.label, t.group_label) for index in self._indexes.values() for t in index.terms
+            }
+        return self._labels
 
     def _lemmas(self, index: _Index) -> dict[str, list[int]]:
         if not index.by_lemma and index.terms:

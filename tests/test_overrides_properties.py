@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from normkg.ontology.namespace import NKG
-from normkg.reasoning.applicability import Constraint, FrameTable, Status, match_constraints, rank_key
+from normkg.reasoning.applicability import Candidate, Constraint, FrameTable, Status, match_constraints
 from normkg.reasoning.context import Fact, NormalizedContext
 from normkg.reasoning.norm_index import IndexedNorm, NormIndex
 from normkg.reasoning.norms_query import norms_for_context
@@ -62,6 +62,11 @@ def worlds(draw: st.DrawFn) -> tuple[FrameTable, NormIndex, NormalizedContext, l
     )
     empty = np.zeros((len(norms), 2), dtype=np.float32)
     return FrameTable(frames), NormIndex(norms, empty, empty, "test"), context, priority
+
+
+def rank_key(c: Candidate) -> tuple[int, float, int, str]:
+    """The documented order of an answer: undefeated, confident, specific first; then by IRI."""
+    return (int(c.defeated), -c.match.confidence, -c.match.specificity, c.norm)
 
 
 def _sign(p: int | None) -> int:
