@@ -29,7 +29,7 @@ from normkg.kg.sparql_read import run_read_only
 from normkg.kg.store import GraphStore
 from normkg.ontology.namespace import INSTANCE_BASE
 from normkg.reasoning.checker import CheckResult, RequestNorm, render_text
-from normkg.reasoning.context import Context
+from normkg.reasoning.context import Context, context_from_flat
 from normkg.reasoning.explain import NormRef
 from normkg.reasoning.service import NormService, NormsPage, SourceOut
 from normkg.settings import Settings, get_settings
@@ -277,13 +277,13 @@ def create_app(
         limit: Annotated[int, Query(ge=1, le=200)] = 20,
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     ) -> NormsPage:
-        context = Context(
+        context = context_from_flat(
             country=country,
             setting=setting,
             role=role,
             other_roles=other_role or [],
-            attributes=_pairs(attribute, "attribute"),
-            environment=_pairs(environment, "environment"),
+            attributes=attribute or [],
+            environment=environment or [],
         )
         return service.norms(context, q, source or [], limit, offset, include_general=general)
 
@@ -366,13 +366,3 @@ class _Unauthorized(Exception):
     def __init__(self, message: str, hint: str) -> None:
         self.message = message
         self.hint = hint
-
-
-def _pairs(values: list[str] | None, name: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for value in values or []:
-        key, sep, val = value.partition("=")
-        if not sep or not key.strip() or not val.strip():
-            raise InputError(f"{name}: expected kind=value, found {value!r}")
-        out[key.strip()] = val.strip()
-    return out

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -20,6 +20,9 @@ from normkg.api.cli_train import train as train_command
 from normkg.errors import DataDirNotFound, NormkgError, SourceError
 from normkg.kg.store import GraphStore
 from normkg.settings import get_settings
+
+if TYPE_CHECKING:
+    from normkg.reasoning.context import Context
 
 app = typer.Typer(
     name="normkg",
@@ -331,17 +334,17 @@ def _context(
     other_role: list[str] | None,
     attribute: list[str] | None,
     environment: list[str] | None,
-) -> object:
-    from normkg.api.app import _pairs
-    from normkg.reasoning.context import Context
+) -> Context:
+    from normkg.reasoning.context import context_from_flat
 
-    return Context(
+    return context_from_flat(
         country=country,
         setting=setting,
         role=role,
         other_roles=other_role or [],
-        attributes=_pairs(attribute, "--attribute"),
-        environment=_pairs(environment, "--environment"),
+        attributes=attribute or [],
+        environment=environment or [],
+        names=("--attribute", "--environment"),
     )
 
 
@@ -379,9 +382,9 @@ def norms(
     from normkg.reasoning.service import NormService
 
     try:
+        context = _context(country, setting, role, other_role, attribute, environment)  # before opening
         service = NormService(open_store(store))
-        context = _context(country, setting, role, other_role, attribute, environment)
-        page = service.norms(context, q, source or [], limit, 0, include_general=general)  # type: ignore[arg-type]
+        page = service.norms(context, q, source or [], limit, 0, include_general=general)
     except NormkgError as exc:
         _fail(exc)
         return
@@ -438,6 +441,7 @@ def check(
     from normkg.reasoning.service import NormService
 
     try:
+        context = _context(country, setting, role, other_role, attribute, environment)  # before opening
         service = NormService(open_store(store))
         if batch is not None:
             _check_batch(service, batch, out)
@@ -448,8 +452,7 @@ def check(
         for item in norm or []:
             body, _, judgment = item.partition("|")
             extra.append(RequestNorm(text=body.strip(), judgment=judgment.strip() or None))
-        context = _context(country, setting, role, other_role, attribute, environment)
-        result = service.check(text, context, extra, graph)  # type: ignore[arg-type]
+        result = service.check(text, context, extra, graph)
     except NormkgError as exc:
         _fail(exc)
         return

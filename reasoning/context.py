@@ -10,11 +10,12 @@ reported.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pycountry
 import pyoxigraph as ox
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from normkg.errors import InputError
 from normkg.ontology.namespace import NKG
@@ -78,6 +79,47 @@ class Context(BaseModel):
             or self.environment
             or self.situation
         )
+
+
+def parse_pairs(values: Sequence[str], name: str) -> dict[str, str]:
+    """``kind=value`` strings (query parameters, CLI options) as a map; InputError naming ``name``."""
+    out: dict[str, str] = {}
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not sep or not key.strip() or not val.strip():
+            raise InputError(f"{name}: expected kind=value, found {value!r}")
+        out[key.strip()] = val.strip()
+    return out
+
+
+def context_from_flat(
+    *,
+    country: str | None = None,
+    setting: str | None = None,
+    role: str | None = None,
+    other_roles: Sequence[str] = (),
+    attributes: Sequence[str] = (),
+    environment: Sequence[str] = (),
+    names: tuple[str, str] = ("attribute", "environment"),
+) -> Context:
+    """A context from flat fields, as ``GET /v1/norms`` and the CLI take them (maps as kind=value).
+
+    Why here: the API and the CLI build contexts the same way, and a value the model refuses (too
+    long, too many) must be the same 422 for both, not a validation traceback.
+    """
+    try:
+        return Context(
+            country=country,
+            setting=setting,
+            role=role,
+            other_roles=list(other_roles),
+            attributes=parse_pairs(attributes, names[0]),
+            environment=parse_pairs(environment, names[1]),
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise InputError(f"{where}: {first.get('msg', 'invalid')}") from None
 
 
 @dataclass(frozen=True)

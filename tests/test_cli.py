@@ -93,3 +93,10 @@ def test_copy_moves_every_source_with_equal_counts(store_url: str, tmp_path: Pat
     source_stats = json.loads(runner.invoke(app, ["stats", "--json", "--store", store_url]).output)
     target_stats = json.loads(runner.invoke(app, ["stats", "--json", "--store", target]).output)
     assert target_stats == source_stats
+
+
+def test_norms_refuses_a_bad_context_with_a_clear_error(store_url: str) -> None:
+    unpaired = runner.invoke(app, ["norms", "--store", store_url, "--attribute", "teenager"])
+    assert unpaired.exit_code == 2 and "--attribute: expected kind=value" in unpaired.output
+    too_long = runner.invoke(app, ["norms", "--store", store_url, "--attribute", "age bracket=" + "x" * 300])
+    assert too_long.exit_code == 2 and "attributes" in too_long.output and "Traceback" not in too_long.output
