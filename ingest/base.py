@@ -163,6 +163,13 @@ class Loader(ABC):
     def row_node(self, record: Record) -> ox.NamedNode:
         return mint("row", self.name, record.file, record.line)
 
+    def require_file(self, relative: str | Path) -> Path:
+        """The path of an input file the source cannot be read without; SourceError if it is missing."""
+        path = self.root / relative
+        if not path.is_file():
+            raise SourceError(f"{self.name}: {path} not found")
+        return path
+
     def input_files(self) -> list[Path]:
         files: set[Path] = set()
         for pattern in self.inputs:

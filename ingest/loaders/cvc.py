@@ -33,7 +33,6 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from normkg.errors import SourceError
 from normkg.ingest.base import BadRecord, DatasetInfo, Loader, Record, RowError, RowTriples, parse_json_file
 from normkg.ontology.namespace import NKG, RDFS, SKOS, mint
 
@@ -86,9 +85,7 @@ class CvcLoader(Loader):
     )
 
     def records(self) -> Iterator[Record | BadRecord]:
-        path = self.root / FILE
-        if not path.is_file():
-            raise SourceError(f"{self.name}: {path} not found")
+        path = self.require_file(FILE)
         data, broken = parse_json_file(path, FILE)
         if broken is not None:
             yield broken

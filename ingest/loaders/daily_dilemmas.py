@@ -169,9 +169,7 @@ class DailyDilemmasLoader(Loader):
             *((name, ("principle", "source"), None) for name in PRINCIPLE_FILES),
         ]
         for name, required, id_column in files:
-            path = self.root / name
-            if not path.is_file():
-                raise SourceError(f"{self.name}: {path} not found")
+            path = self.require_file(name)
             for record in read_csv(path, self.root, required=required):
                 if isinstance(record, Record) and id_column is not None:
                     source_id = (record.data.get(id_column) or "").strip()

@@ -65,7 +65,6 @@ from typing import Any, Literal
 
 import pyoxigraph as ox
 
-from normkg.errors import SourceError
 from normkg.ingest.base import BadRecord, DatasetInfo, Loader, Record, RowError, RowTriples, read_json_array
 from normkg.ontology.namespace import DCTERMS, NKG, XSD, mint
 
@@ -241,9 +240,7 @@ class MgeLoader(Loader):
     def records(self) -> Iterator[Record | BadRecord]:
         self._reset()
         for table in TABLES:
-            path = self.root / FOLDER / table
-            if not path.is_file():
-                raise SourceError(f"{self.name}: {path} not found")
+            path = self.require_file(f"{FOLDER}/{table}")
             for record in read_json_array(path, self.root):
                 if isinstance(record, Record) and record.data.get("id") is not None:
                     yield Record(record.file, record.line, record.data, str(record.data["id"]))

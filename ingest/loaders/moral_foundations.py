@@ -203,9 +203,7 @@ class MoralFoundationsLoader(Loader):
 
     def records(self) -> Iterator[Record | BadRecord]:
         for lexicon in LEXICONS:
-            path = self.root / lexicon.file
-            if not path.is_file():
-                raise SourceError(f"{self.name}: {path} not found")
+            path = self.require_file(lexicon.file)
             if lexicon is EMFD:
                 for record in read_csv(path, self.root, required=EMFD_COLUMNS):
                     if isinstance(record, Record):

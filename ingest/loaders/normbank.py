@@ -63,7 +63,6 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from normkg.errors import SourceError
 from normkg.ingest.base import (
     BadRecord,
     DatasetInfo,
@@ -265,8 +264,7 @@ class NormBankLoader(Loader):
     def records(self) -> Iterator[Record | BadRecord]:
         """The raw files, then the constraint slots; each record knows what it is the first to name."""
         for required in (SETTINGS_FILE, CONSTRAINTS_FILE):
-            if not (self.root / required).is_file():
-                raise SourceError(f"{self.name}: {self.root / required} not found")
+            self.require_file(required)
         seen: set[str] = set()
 
         def first(keys: list[str]) -> frozenset[str]:

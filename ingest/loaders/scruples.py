@@ -23,7 +23,6 @@ from collections.abc import Iterator
 
 import pyoxigraph as ox
 
-from normkg.errors import SourceError
 from normkg.ingest.base import (
     BadRecord,
     DatasetInfo,
@@ -52,9 +51,7 @@ class ScruplesLoader(Loader):
     )
 
     def records(self) -> Iterator[Record | BadRecord]:
-        path = self.root / DATA_FILE
-        if not path.is_file():
-            raise SourceError(f"{self.name}: {path} not found")
+        path = self.require_file(DATA_FILE)
         for record in read_jsonl(path, self.root):
             if isinstance(record, BadRecord):
                 yield record

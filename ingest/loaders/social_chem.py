@@ -34,7 +34,6 @@ from typing import Any
 import pyoxigraph as ox
 import rdflib
 
-from normkg.errors import SourceError
 from normkg.ingest.base import BadRecord, DatasetInfo, Loader, Record, RowError, RowTriples, read_csv, require
 from normkg.ingest.vocab import foundation
 from normkg.kg.terms import Triple
@@ -144,9 +143,7 @@ class SocialChemLoader(Loader):
 
     def records(self) -> Iterator[Record | BadRecord]:
         for name in FILES:
-            path = self.root / name
-            if not path.is_file():
-                raise SourceError(f"{self.name}: {path} not found")
+            path = self.require_file(name)
             for record in read_csv(path, self.root, required=COLUMNS):
                 if isinstance(record, Record):
                     yield Record(record.file, record.line, record.data, _cell(record.data, "rot-id") or None)
