@@ -48,8 +48,6 @@ SEED = 20261124
 COUNTRIES = ["JP", "US", "GB", "IN", "CN", "MX", "ET", "IR", "DE", "BR", "KR", "NG", "EG", "ID", "FR", "ES"]
 GRADES = ["very bad", "bad", "ok", "good", "very good"]
 WORDS = {"very bad": "very rude", "bad": "rude", "ok": "fine", "good": "polite", "very good": "admirable"}
-#: norms of the real graph (GET /v1/sources, all published sources): the 1x of the growth series
-REAL_NORMS_FALLBACK = 12_729
 
 
 class NormBankWords:
@@ -187,19 +185,21 @@ def measure(n: int, words: NormBankWords, tmp: Path, repeats: int = 1) -> dict[s
 
 
 def real_norm_count() -> int:
-    """Norms in the real graph, from the serving benchmark's store when it exists."""
-    store_dir = Path(__file__).resolve().parent.parent / "var" / "bench-store"
-    if not store_dir.is_dir():
-        return REAL_NORMS_FALLBACK
-    store = OxigraphStore(store_dir)
+    """Norms in the real graph: the serving benchmark's store (ingested from shared/data if missing)."""
+    from bench_serving import STORE
+
+    if not STORE.is_dir():
+        from bench_serving import service
+
+        service().store.close()
+    store = OxigraphStore(STORE)
     try:
         rows = store.select(
             "SELECT (COUNT(DISTINCT ?n) AS ?count) WHERE { ?n a ?c . ?c rdfs:subClassOf* nkg:Norm }"
         )
-        count = int(rows[0]["count"].value) if rows else 0
+        return int(rows[0]["count"].value)
     finally:
         store.close()
-    return count or REAL_NORMS_FALLBACK
 
 
 def main(factors: list[int] | None = None) -> dict[str, object]:
