@@ -123,7 +123,7 @@ def main(argv: list[str]) -> None:
     names = [a for a in argv if a != "--full"]
     chosen = [n if n.startswith("bench_") else f"bench_{n}" for n in names] or list(BENCHMARKS)
     latest = HERE / "results" / "latest.json"
-    results: dict[str, Any] = json.loads(latest.read_text()) if latest.is_file() and names else {}
+    results: dict[str, Any] = {}
     started = time.perf_counter()
     for name in chosen:
         print(f"\n== {name} ==", flush=True)
