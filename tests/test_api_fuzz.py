@@ -6,6 +6,8 @@ real store holding a few real slices and the example norm pack (the models load 
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -29,7 +31,9 @@ DATA = Path(__file__).parent / "data"
 
 
 def _app() -> object:
+    # Built at collection time (schemathesis needs the app then), so no pytest tmp_path: removed at exit.
     root = Path(tempfile.mkdtemp(prefix="normkg-fuzz-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
     store = OxigraphStore(root / "store")
     ingest(store, DATA, ["cvc", "moral-stories", "scruples"])
     ingest_source(store, NormPackLoader(DATA / "packs" / "example.yaml"))
