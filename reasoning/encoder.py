@@ -3,17 +3,26 @@
 Why transformers and not sentence-transformers: the model is a BERT encoder plus mean pooling and
 L2 normalisation; doing those two steps here keeps one fewer framework between us and the weights.
 The model is loaded once per process (``get_encoder``), from the package's folder, never from a hub.
+
+A LoRA adapter (``peft``) can be merged into the weights at load time: the norm judge ships one,
+tuned on Moral Stories, so that its sentence and norm vectors carry what an action is like morally.
+Merging costs nothing per request (the merged model is a plain BERT again); the plain model stays
+available for the tasks that want general similarity (vocabulary mapping, values-card dedup).
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import warnings
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from normkg.errors import ConfigError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -31,7 +40,9 @@ def model_path() -> Path:
 class Encoder:
     """Encodes texts to unit-length 384-d vectors (cosine similarity = dot product)."""
 
-    def __init__(self, path: Path | None = None, max_tokens: int = MAX_TOKENS) -> None:
+    def __init__(
+        self, path: Path | None = None, max_tokens: int = MAX_TOKENS, adapter: Path | None = None
+    ) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
@@ -43,6 +54,9 @@ class Encoder:
         self.path = path or model_path()
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
         self.model = AutoModel.from_pretrained(str(self.path), local_files_only=True)
+        self.adapter = adapter
+        if adapter is not None:
+            self.model = merge_adapter(self.model, adapter)
         self.model.eval()
         self.max_tokens = max_tokens
         self._lock = threading.Lock()
@@ -67,7 +81,25 @@ class Encoder:
         return np.concatenate(chunks)
 
 
+def merge_adapter(model: Any, adapter: Path) -> Any:
+    """``model`` with the LoRA adapter in folder ``adapter`` merged into its weights."""
+    from peft import PeftModel
+
+    if not (adapter / "adapter_config.json").is_file():
+        raise ConfigError(
+            f"{adapter}: no adapter_config.json (not a LoRA adapter folder)",
+            hint="run `normkg train` to create the judge's adapter",
+        )
+    try:
+        with warnings.catch_warnings():  # transformers' deprecation notice about a name peft still uses
+            warnings.simplefilter("ignore", FutureWarning)
+            tuned = PeftModel.from_pretrained(model, str(adapter), local_files_only=True)
+        return tuned.merge_and_unload()
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigError(f"cannot load the LoRA adapter {adapter}: {exc}") from exc
+
+
 @cache
-def get_encoder() -> Encoder:
-    """The process-wide encoder (loading takes about a second; do it once)."""
-    return Encoder()
+def get_encoder(adapter: Path | None = None) -> Encoder:
+    """The process-wide encoder, plain or with ``adapter`` merged (loading takes about a second)."""
+    return Encoder(adapter=adapter)

@@ -9,11 +9,16 @@ kind (prescribe / proscribe / permit / unknown), parsed from its wording or give
 small MLP reads [u, v, u*v, |u-v|, v*(do-dont), kind*v*(do-dont), kind, cosines] and outputs three
 logits; a temperature fitted on out-of-fold predictions makes them calibrated probabilities.
 
+The encoder is all-MiniLM-L6-v2 with a small LoRA adapter merged in (``models/adapter/``), tuned on
+Moral Stories (norm, moral action, immoral action) triples so that the vectors carry what an action
+is like morally, which frozen MiniLM vectors carry poorly (about 0.70 accuracy on unseen norms with
+any head). Retrieval uses the same vectors, so a sentence still costs one forward pass.
+
 The stance prototypes are what lets a bi-encoder see negation: "I won't help you cheat" is closer to
 "Someone refused to cheat on exams" than to "Someone chose to cheat on exams", and the norm's kind
 decides which of the two is the compliant side.
 
-Weights live in ``reasoning/models/`` (``judge.npz`` + ``manifest.json``), written by
+Weights live in ``reasoning/models/`` (``judge.npz``, ``adapter/``, ``manifest.json``), written by
 ``normkg.reasoning.training.train``; nothing is trained at start-up.
 """
 
@@ -21,7 +26,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -432,28 +436,34 @@ class NormJudge:
     Thread-safe: the head is read-only numpy; the encoder serialises its own forward passes.
     """
 
-    def __init__(self, weights: HeadWeights, manifest: dict[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        weights: HeadWeights,
+        manifest: dict[str, object] | None = None,
+        adapter: Path | None = None,
+    ) -> None:
         self.weights = weights
         self.manifest = manifest or {}
-        self._encoder_lock = threading.Lock()
+        self.adapter = adapter
 
     @classmethod
     def load(cls, path: Path | None = None) -> NormJudge:
-        """The trained judge in ``path`` (judge.npz + manifest.json; default: the shipped one)."""
+        """The trained judge in ``path`` (judge.npz + manifest.json + adapter/; default: the shipped one)."""
         folder = path or MODEL_DIR
         weights = HeadWeights.read(folder / WEIGHTS_FILE)
         manifest_path = folder / MANIFEST_FILE
         manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
-        return cls(weights, manifest)
+        adapter = manifest.get("adapter")
+        folder_name = adapter.get("folder") if isinstance(adapter, dict) else None
+        return cls(weights, manifest, folder / str(folder_name) if folder_name else None)
 
-    @staticmethod
-    def _encode(texts: Sequence[str]) -> np.ndarray:
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
         from normkg.reasoning.encoder import get_encoder
 
-        return get_encoder().encode(list(texts))
+        return get_encoder(self.adapter).encode(list(texts))
 
     def embed_sentences(self, texts: Sequence[str]) -> np.ndarray:
-        """Sentence vectors: exactly the encoder's unit MiniLM vectors, so retrieval can reuse them."""
+        """Sentence vectors: the judge encoder's unit vectors, which retrieval reuses (one pass)."""
         return self._encode(texts)
 
     def embed_norms(self, texts: Sequence[str], kinds: Sequence[Deontic | None] | None = None) -> np.ndarray:
