@@ -59,7 +59,9 @@ def cv_table(report: dict[str, object]) -> Table:
 
 
 def train(
-    out: Annotated[Path, typer.Option("--out", help="Folder for judge.npz and manifest.json.")] = MODEL_DIR,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for judge.npz, adapter/ and manifest.json.")
+    ] = MODEL_DIR,
     seed: Annotated[
         int, typer.Option(help="Random seed (data augmentation, folds, head initialisation).")
     ] = 13,
@@ -70,13 +72,49 @@ def train(
     data_dir: Annotated[
         Path | None, typer.Option("--data-dir", help="Data folder (default: NORMKG_DATA_DIR).")
     ] = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache-dir", help="Where plain-encoder text embeddings are cached (default: var/cache)."
+        ),
+    ] = None,
+    adapter_epochs: Annotated[
+        int | None, typer.Option(help="LoRA adapter epochs (0: no adapter, the frozen encoder).")
+    ] = None,
+    aboutness_weight: Annotated[
+        float | None, typer.Option(help="Weight of the adapter's in-batch contrastive (aboutness) term.")
+    ] = None,
+    stance_triples: Annotated[
+        int | None, typer.Option(help="Templated rule triples added to the adapter's training data.")
+    ] = None,
 ) -> None:
-    """Train the norm judge on Moral Stories + Social-Chem-101 (about 6 minutes on 2 CPU cores)."""
+    """Train the norm judge on Moral Stories + Social-Chem-101 (about 37 minutes on 2 CPU cores).
+
+    Each cross-validation fold tunes its own LoRA adapter and re-embeds every text, then the final
+    adapter and head are fitted on everything; the same seed gives the same files.
+    """
+    from normkg.reasoning.adapter_training import AdapterParameters
+    from normkg.reasoning.training import HyperParameters
     from normkg.reasoning.training import train as train_judge
 
+    given = {
+        "epochs": adapter_epochs,
+        "aboutness_weight": aboutness_weight,
+        "stance_triples": stance_triples,
+    }
+    adapter = AdapterParameters(**{k: v for k, v in given.items() if v is not None})
     try:
-        with console.status("building pairs, embedding texts, cross-validating, training ..."):
-            manifest = train_judge(out, seed=seed, folds=folds or 5, data_dir=data_dir)
+        with console.status(
+            "building pairs, embedding texts, cross-validating (an adapter and a head per fold), training ..."
+        ):
+            manifest = train_judge(
+                out,
+                seed=seed,
+                folds=folds or 5,
+                data_dir=data_dir,
+                cache_dir=cache_dir,
+                hp=HyperParameters(adapter=adapter),
+            )
     except NormkgError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from exc

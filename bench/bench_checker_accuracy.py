@@ -1,9 +1,10 @@
 """Accuracy and cost of the norm judge: cross-validation next to the two baselines, plus inference timing.
 
-Run: ``.venv/bin/python bench/bench_checker_accuracy.py [--folds 5] [--seed 13]``. Writes
-bench/results/checker_accuracy.json. Bounded: text embeddings are cached in var/cache (first run
-about 5 minutes of MiniLM on 2 cores, later runs about 2 minutes), and ``--folds`` trades time for
-tighter estimates. Timing uses the shipped model (reasoning/models/).
+Run: ``.venv/bin/python bench/bench_checker_accuracy.py [--folds 5] [--seed 13] [--from-manifest]``.
+Writes bench/results/checker_accuracy.json. Cross-validation trains a LoRA adapter and a head per
+fold and re-embeds every training text with each adapter: about 35 minutes on 2 cores for 5 folds.
+``--from-manifest`` reports the cross-validation that ``normkg train`` ran for the shipped model
+(same code, seed and folds) instead of running it again. Timing uses the shipped model.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import time
 
 import numpy as np
 
-from normkg.reasoning.judge import NormJudge
+from normkg.reasoning.judge import MANIFEST_FILE, MODEL_DIR, NormJudge
 from normkg.reasoning.training import cross_validate
 from normkg.settings import CHECKOUT_ROOT
 
 RESULTS = CHECKOUT_ROOT / "bench" / "results" / "checker_accuracy.json"
+MANIFEST = (MODEL_DIR / MANIFEST_FILE).relative_to(CHECKOUT_ROOT)
 
 RESPONSE = (
     "I can't help you copy answers during the exam.",
@@ -88,13 +90,50 @@ def _ingest_cost(judge: NormJudge) -> float:
     return (time.perf_counter() - started) / len(norms)
 
 
+def retrieval(limit: int = 4000) -> dict[str, object]:
+    """Does the tuned encoder still find the right norm? Recall@k of each Social-Chem rule for its own
+    action ("helping your friends ..."), among ``limit`` rules, with the judge's encoder and with plain
+    MiniLM (the baseline). Social-Chem is not used to tune the adapter, so this is unseen data."""
+    from normkg.reasoning.encoder import get_encoder
+    from normkg.reasoning.training import data_files, read_social_chem
+    from normkg.settings import get_settings
+
+    items = read_social_chem(data_files(get_settings().resolve_data_dir())[1:])
+    seen: dict[str, str] = {}
+    for item in items:
+        seen.setdefault(item.rot, item.action)
+    rules = sorted(seen)[:limit]
+    actions = [seen[r] for r in rules]
+    judge = NormJudge.load()
+    result: dict[str, object] = {"rules": len(rules)}
+    for name, encode in (
+        ("judge_encoder", judge.embed_sentences),
+        ("plain_minilm", get_encoder().encode),
+    ):
+        sims = encode(actions) @ encode(rules).T
+        rank = (sims > np.diag(sims)[:, None]).sum(axis=1)
+        result[name] = {f"recall@{k}": round(float((rank < k).mean()), 4) for k in (1, 5, 10)}
+    return result
+
+
 def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument(
+        "--from-manifest",
+        action="store_true",
+        help="report the shipped model's own cross-validation (from `normkg train`) instead of rerunning it",
+    )
     args = parser.parse_args(argv or [])
     started = time.perf_counter()
-    report = cross_validate(k=args.folds, seed=args.seed)
+    if args.from_manifest:
+        manifest = NormJudge.load().manifest
+        report = manifest["cross_validation"]
+        assert isinstance(report, dict)
+        report = {**report, "from": f"{MANIFEST} (normkg train, {manifest.get('created')})"}
+    else:
+        report = cross_validate(k=args.folds, seed=args.seed)
     metrics = report["metrics"]
     assert isinstance(metrics, dict)
     print(f"{'metric':32} {'judge':>15} {'zero-shot':>15} {'MFD lexicon':>15}")
@@ -114,9 +153,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         )
     costs = timing()
     print(json.dumps(costs, indent=1))
+    found = retrieval()
+    print("retrieval of a Social-Chem rule for its own action:", json.dumps(found))
     result = {
         "cross_validation": report,
         "inference": costs,
+        "retrieval": found,
         "seconds": round(time.perf_counter() - started, 1),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

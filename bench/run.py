@@ -22,7 +22,7 @@ sys.path.insert(0, str(HERE))
 BENCHMARKS = ("bench_ingest", "bench_serving", "bench_moral_graph", "bench_growth")
 #: growth factors of a default run; --full adds 100x (about 12 more minutes: 25M triples to ingest)
 QUICK_GROWTH = ("1", "10")
-#: run only when named: cross-validating the checker takes 2-5 minutes more (see bench/README.md)
+#: run only when named: cross-validating the checker takes about 35 minutes more (see bench/README.md)
 OPTIONAL = ("bench_checker_accuracy",)
 
 

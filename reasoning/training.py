@@ -20,6 +20,11 @@ must also decide *relative to the norm*: "I won't help you cheat" follows "It's 
 
 Every pair has a group (the normalised text of its source norm, shared by a norm and its rewrites
 and by Moral Stories and Social-Chem when they share a text); folds are split by group.
+
+Training is two steps (``tune_encoder``, then ``fit_head``): a LoRA adapter is tuned on the Moral
+Stories triples (``adapter_training.py``), every text is re-embedded with it, and the head is fitted
+over the new vectors. In cross-validation both steps see the training folds only, so each fold tunes
+its own adapter; that is most of the training time.
 """
 
 from __future__ import annotations
@@ -29,9 +34,11 @@ import json
 import logging
 import random
 import re
+import shutil
+import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,7 +46,8 @@ import numpy as np
 
 from normkg.errors import SourceError
 from normkg.ingest.base import BadRecord, Record, read_csv, read_jsonl
-from normkg.reasoning.encoder import MAX_TOKENS
+from normkg.reasoning.adapter_training import ADAPTER_DIR, AdapterParameters, AdapterTriple, fit_adapter
+from normkg.reasoning.encoder import MAX_TOKENS, Encoder
 from normkg.reasoning.judge import (
     _LEADING_NOT,
     LABELS,
@@ -549,23 +557,27 @@ def _encoder_id() -> str:
     return f"{model_path().name}:{MAX_TOKENS}"
 
 
-def embed_texts(texts: Iterable[str], cache_dir: Path | None = None) -> dict[str, np.ndarray]:
+def embed_texts(
+    texts: Iterable[str], cache_dir: Path | None = None, adapter: Path | None = None
+) -> dict[str, np.ndarray]:
     """Unit MiniLM vectors of ``texts``, computed in one canonical order (shortest first).
 
     Why canonical: padding makes a text's vector depend very slightly on its batch mates, so the same
     text set in the same order gives bit-identical vectors, whatever order the caller had. The
     cache (one .npy per text set, keyed by a hash of the texts and the encoder) only skips the
-    minutes of encoding when the set has not changed.
+    minutes of encoding when the set has not changed. Vectors of a tuned encoder (``adapter``) are
+    never cached: each fold of cross-validation has its own adapter.
     """
     from normkg.reasoning.encoder import get_encoder
 
     order = sorted(set(texts), key=lambda t: (len(t), t))
     digest = hashlib.sha256("\n".join([_encoder_id(), *order]).encode("utf-8")).hexdigest()[:16]
-    cached = cache_dir / f"judge-embeddings-{digest}.npy" if cache_dir else None
+    cached = cache_dir / f"judge-embeddings-{digest}.npy" if cache_dir and adapter is None else None
     if cached is not None and cached.is_file():
         vectors = np.load(cached)
     else:
-        vectors = get_encoder().encode(order, batch_size=64)
+        encoder = get_encoder() if adapter is None else Encoder(adapter=adapter)
+        vectors = encoder.encode(order, batch_size=64)
         if cached is not None:
             cache_dir.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
             for old in cache_dir.glob("judge-embeddings-*.npy"):  # type: ignore[union-attr]
@@ -599,6 +611,8 @@ class HyperParameters:
     # 0.45 vs 0.62 accuracy), so near-miss pairs are only used for evaluation ("probe-near").
     unrelated_near_top: int = 0
     neutral_share: float = 0.25
+    # The encoder's LoRA adapter (epochs=0: no adapter, the frozen encoder as in judge-1).
+    adapter: AdapterParameters = field(default_factory=AdapterParameters)
 
 
 @dataclass
@@ -621,6 +635,24 @@ class TrainingData:
     probes: list[Pair]  # evaluation only: each MS norm with the closest action of an unrelated norm
     probe_norm_vectors: np.ndarray
     probe_sentence_vectors: np.ndarray
+    norm_list: list[str]
+    sentence_list: list[str]
+    texts: set[str]  # every text embedded: norms, sentences, prototypes
+    triples: list[tuple[str, AdapterTriple]]  # (group, triple) of each Moral Stories norm
+
+    def with_vectors(self, unit: Callable[[str], np.ndarray]) -> TrainingData:
+        """The same pairs with every vector recomputed from ``unit(text)`` (a tuned encoder's)."""
+        return replace(
+            self,
+            norm_vectors=assemble_norm_vectors(self.norm_list, None, unit),
+            sentence_vectors=np.stack([unit(t) for t in self.sentence_list]),
+            challenge_norm_vectors=assemble_norm_vectors([p.norm for p in self.challenge], None, unit),
+            challenge_sentence_vectors=np.stack([unit(p.text) for p in self.challenge]),
+            probe_norm_vectors=assemble_norm_vectors([p.norm for p in self.probes], None, unit),
+            probe_sentence_vectors=(
+                np.stack([unit(p.text) for p in self.probes]) if self.probes else self.probe_sentence_vectors
+            ),
+        )
 
     def features(self, rows: np.ndarray | None = None) -> np.ndarray:
         rows = np.arange(len(self.pairs)) if rows is None else rows
@@ -751,6 +783,10 @@ def build_training_data(
         probes=probes,
         probe_norm_vectors=assemble_norm_vectors([p.norm for p in probes], None, unit),
         probe_sentence_vectors=np.stack([unit(p.text) for p in probes]) if probes else np.zeros((0, 384)),
+        norm_list=norm_list,
+        sentence_list=sentence_list,
+        texts=texts,
+        triples=[(norm_key(i.norm), AdapterTriple(i.norm, i.moral, i.immoral)) for i in ms_items],
     )
 
 
@@ -989,7 +1025,23 @@ def lexicon_scores(pairs: Sequence[Pair], mfd: dict[str, set[str]], tie: int) ->
 # Cross-validation and training
 
 EVAL3_SOURCES = ("ms", "unrelated-ms", "neutral")
-MODEL_VERSION = "judge-1"
+MODEL_VERSION = "judge-2"
+ARCHITECTURE = (
+    "all-MiniLM-L6-v2 bi-encoder (LoRA adapter merged, tuned on Moral Stories triples); norm vector = "
+    "[u | do-prototype | refuse-prototype | kind one-hot]; MLP(FEATURE_DIM -> hidden, tanh-GELU -> 3) "
+    "over pair_features; temperature scaling"
+)
+
+
+def _adapter_entry(folder: Path | None) -> dict[str, object] | None:
+    """The manifest's record of the adapter: its folder (relative to the model folder) and files."""
+    if folder is None:
+        return None
+    files = sorted(p for p in folder.iterdir() if p.is_file())
+    return {
+        "folder": folder.name,
+        "files": {p.name: {"sha256": _sha256(p), "bytes": p.stat().st_size} for p in files},
+    }
 
 
 def _summary(values: Sequence[float]) -> dict[str, object]:
@@ -1011,27 +1063,70 @@ class CrossValidation:
     temperature: float
 
 
+# Sensible rules only: the flipped Social-Chem rules ("It's bad to help your friends") would teach the
+# adapter that a decent act can be a violation, which is what Moral Stories teaches it is not.
+STANCE_SOURCES = ("ms-tmpl", "sc")
+
+
+def stance_triples(pairs: Sequence[Pair]) -> list[tuple[str, AdapterTriple]]:
+    """(group, triple) of each templated rule with a sentence that follows it and one that violates it
+    ("It's wrong to X" / "I won't X" / "Sure, I'll X").
+
+    Why: tuned on Moral Stories alone, the adapter learns what narrative actions are like and forgets
+    negation (the challenge set's violates-vs-follows fell from 0.68 to 0.55); these triples keep the
+    refusal of a banned act on the compliant side.
+    """
+    sides: dict[tuple[str, str], dict[Verdict, str]] = {}
+    for pair in pairs:
+        if pair.source in STANCE_SOURCES and pair.label is not Verdict.UNRELATED:
+            sides.setdefault((pair.group, pair.norm), {}).setdefault(pair.label, pair.text)
+    return [
+        (group, AdapterTriple(norm, both[Verdict.FOLLOWS], both[Verdict.VIOLATES]))
+        for (group, norm), both in sides.items()
+        if len(both) == 2
+    ]
+
+
+def tune_encoder(
+    data: TrainingData, held_out: set[str], seed: int, hp: HyperParameters, work_dir: Path
+) -> tuple[TrainingData, Path | None]:
+    """``data`` re-embedded by an encoder whose adapter learnt from the Moral Stories triples whose
+    group is not in ``held_out``, and the adapter's folder (None, and ``data`` as it is, without one).
+    """
+    if hp.adapter.epochs <= 0:
+        return data, None
+    triples = [triple for group, triple in data.triples if group not in held_out]
+    stance = [triple for group, triple in stance_triples(data.pairs) if group not in held_out]
+    triples += random.Random(seed).sample(stance, min(hp.adapter.stance_triples, len(stance)))
+    folder = fit_adapter(triples, work_dir, seed, hp.adapter)
+    vectors = embed_texts(data.texts, adapter=folder)
+    return data.with_vectors(vectors.__getitem__), folder
+
+
 def _cross_validate(
-    data: TrainingData, k: int, seed: int, hp: HyperParameters, mfd_path: Path
+    data: TrainingData, k: int, seed: int, hp: HyperParameters, mfd_path: Path, work_dir: Path
 ) -> CrossValidation:
-    features = data.features()
+    """Per fold: an adapter and a head trained on the other folds only; the baselines on the same folds."""
     weights = data.weights(hp.ms_weight)
     folds = assign_folds(data, k, seed)
     labels = data.labels
-    ch_features = data.challenge_features()
     ch_labels = np.array([LABELS.index(p.label) for p in data.challenge])
     ch_related = ch_labels != 2
     oof = np.zeros((len(labels), len(LABELS)), dtype=np.float32)
     ch_logits: list[np.ndarray] = []
     fold_of_group = dict(zip(data.groups, folds, strict=True))
     probe_folds = np.array([fold_of_group.get(p.group, -1) for p in data.probes], dtype=np.int64)
-    probe_features = pair_features(data.probe_norm_vectors, data.probe_sentence_vectors)
     probe_logits = np.zeros((len(data.probes), len(LABELS)), dtype=np.float32)
     for fold in range(k):
         train_rows = folds != fold
+        held_out = {g for g, f in fold_of_group.items() if f == fold}
+        log.info("fold %d/%d: adapter, re-embedding, head", fold + 1, k)
+        fold_data, _ = tune_encoder(data, held_out, seed + fold, hp, work_dir / f"fold-{fold}")
+        features = fold_data.features()
         head = fit_head(features[train_rows], labels[train_rows], weights[train_rows], seed + fold, hp)
         oof[~train_rows] = head.logits(features[~train_rows])
-        ch_logits.append(head.logits(ch_features))
+        ch_logits.append(head.logits(fold_data.challenge_features()))
+        probe_features = pair_features(fold_data.probe_norm_vectors, fold_data.probe_sentence_vectors)
         probe_logits[probe_folds == fold] = head.logits(probe_features[probe_folds == fold])
 
     mfd = read_mfd(mfd_path)
@@ -1130,7 +1225,10 @@ def cross_validate(
     started = time.perf_counter()
     data = build_training_data(data_dir, seed, hp, cache_dir, limit=limit)
     prepared = time.perf_counter()
-    cv = _cross_validate(data, k, seed, hp, data_dir / "moral-foundations-dictionary" / "mfd2.0.dic")
+    with tempfile.TemporaryDirectory(prefix="normkg-cv-") as work_dir:
+        cv = _cross_validate(
+            data, k, seed, hp, data_dir / "moral-foundations-dictionary" / "mfd2.0.dic", Path(work_dir)
+        )
     cv.report["seconds"] = {
         "data_and_embeddings": round(prepared - started, 1),
         "cross_validation": round(time.perf_counter() - prepared, 1),
@@ -1152,7 +1250,8 @@ def train(
     limit: int | None = None,
 ) -> dict[str, object]:
     """Train the shipped judge: k-fold out-of-fold logits fit the temperature (and give the CV report),
-    then the head is fitted on all pairs. Writes judge.npz and manifest.json to ``out_dir``."""
+    then the adapter and the head are fitted on all pairs. Writes judge.npz, adapter/ and
+    manifest.json to ``out_dir``."""
     import torch
 
     hp = hp or HyperParameters()
@@ -1161,8 +1260,12 @@ def train(
     started = time.perf_counter()
     data = build_training_data(data_dir, seed, hp, cache_dir, limit=limit)
     prepared = time.perf_counter()
-    cv = _cross_validate(data, max(folds, 2), seed, hp, mfd_path)
+    with tempfile.TemporaryDirectory(prefix="normkg-cv-") as work_dir:
+        cv = _cross_validate(data, max(folds, 2), seed, hp, mfd_path, Path(work_dir))
     validated = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out_dir / ADAPTER_DIR, ignore_errors=True)
+    data, adapter = tune_encoder(data, set(), seed, hp, out_dir)
     head = fit_head(data.features(), data.labels, data.weights(hp.ms_weight), seed, hp)
     head = HeadWeights(head.w1, head.b1, head.w2, head.b2, cv.temperature)
     finished = time.perf_counter()
@@ -1176,7 +1279,6 @@ def train(
         for kind in sorted({p.source for p in data.challenge})
     }
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     weights_path = out_dir / WEIGHTS_FILE
     head.save(weights_path)
     manifest: dict[str, object] = {
@@ -1184,10 +1286,9 @@ def train(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "seed": seed,
         "labels": [label.value for label in LABELS],
-        "architecture": "frozen all-MiniLM-L6-v2 bi-encoder; norm vector = [u | do-prototype | "
-        "refuse-prototype | kind one-hot]; MLP(FEATURE_DIM -> hidden, tanh-GELU -> 3) over pair_features; "
-        "temperature scaling",
+        "architecture": ARCHITECTURE if adapter is not None else "frozen " + ARCHITECTURE,
         "encoder": _encoder_id(),
+        "adapter": _adapter_entry(adapter),
         "feature_dim": int(head.w1.shape[0]),
         "temperature": head.temperature,
         "weights_file": WEIGHTS_FILE,

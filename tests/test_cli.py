@@ -100,3 +100,24 @@ def test_norms_refuses_a_bad_context_with_a_clear_error(store_url: str) -> None:
     assert unpaired.exit_code == 2 and "--attribute: expected kind=value" in unpaired.output
     too_long = runner.invoke(app, ["norms", "--store", store_url, "--attribute", "age bracket=" + "x" * 300])
     assert too_long.exit_code == 2 and "attributes" in too_long.output and "Traceback" not in too_long.output
+
+
+def test_train_writes_a_loadable_judge_with_the_options_given(tmp_path: Path) -> None:
+    """`normkg train` on a tiny real slice: the adapter options reach the manifest, the files load."""
+    from normkg.reasoning.judge import NormJudge
+
+    mini = Path(__file__).parent / "data" / "checker" / "mini"
+    out = tmp_path / "model"
+    args = ["train", "--out", str(out), "--data-dir", str(mini), "--cache-dir", str(tmp_path / "cache")]
+    result = runner.invoke(app, [*args, "--folds", "2", "--adapter-epochs", "1", "--stance-triples", "3"])
+    assert result.exit_code == 0, result.output
+    assert "MFD lexicon" in result.output  # --folds > 0 prints the table with both baselines
+    manifest = json.loads((out / "manifest.json").read_text())
+    adapter = manifest["hyperparameters"]["adapter"]
+    assert (adapter["epochs"], adapter["stance_triples"], adapter["aboutness_weight"]) == (1, 3, 1.0)
+    judge = NormJudge.load(out)
+    assert judge.adapter == out / "adapter"
+    assert judge.embed_sentences(["I kept my promise."]).shape == (1, 384)
+
+    missing = runner.invoke(app, ["train", "--out", str(out), "--data-dir", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and "nowhere" in missing.output

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from normkg.errors import InputError
+from normkg.errors import ConfigError, InputError
+from normkg.reasoning.adapter_training import AdapterParameters, AdapterTriple
 from normkg.reasoning.judge import (
     LABELS,
     NORM_DIM,
@@ -24,11 +25,13 @@ from normkg.reasoning.judge import (
 )
 from normkg.reasoning.training import (
     HyperParameters,
+    Pair,
     build_training_data,
     fit_head,
     read_mfd,
     read_moral_stories,
     read_social_chem,
+    stance_triples,
     train,
 )
 
@@ -103,8 +106,33 @@ def test_norm_vectors_carry_the_retrieval_vector(judge: NormJudge) -> None:
     text = "It's rude to interrupt people."
     vectors = judge.embed_norms([text, "Not a rule at all"])
     assert vectors.shape == (2, NORM_DIM)
-    assert np.allclose(retrieval_vectors(vectors)[0], get_encoder().encode([text])[0], atol=1e-5)
+    assert np.allclose(retrieval_vectors(vectors)[0], get_encoder(judge.adapter).encode([text])[0], atol=1e-5)
     assert not vectors[1, 384:1152].any(), "an unparsable norm has no stance prototypes"
+
+
+def test_shipped_judge_uses_its_tuned_adapter(judge: NormJudge) -> None:
+    """The shipped encoder is MiniLM with the judge's LoRA adapter merged, listed in the manifest."""
+    from normkg.reasoning.encoder import get_encoder
+
+    assert judge.adapter is not None and (judge.adapter / "adapter_config.json").is_file()
+    entry = judge.manifest["adapter"]
+    assert isinstance(entry, dict) and set(entry["files"]) == {
+        p.name for p in judge.adapter.iterdir() if p.is_file()
+    }
+    text = ["Brian drags his hose next door and puts out the fire at his neighbour's house."]
+    tuned, plain = judge.embed_sentences(text)[0], get_encoder().encode(text)[0]
+    assert np.isclose(np.linalg.norm(tuned), 1.0, atol=1e-5)
+    assert float(tuned @ plain) < 0.999, "the adapter changed nothing"
+
+
+def test_a_broken_adapter_folder_is_a_config_error(tmp_path: Path) -> None:
+    from normkg.reasoning.encoder import Encoder
+
+    with pytest.raises(ConfigError, match="adapter_config.json"):
+        Encoder(adapter=tmp_path)
+    (tmp_path / "adapter_config.json").write_text("{not json")
+    with pytest.raises(ConfigError, match=str(tmp_path)):
+        Encoder(adapter=tmp_path)
 
 
 def test_bad_shapes_and_pairs_are_input_errors(judge: NormJudge) -> None:
@@ -165,7 +193,7 @@ def test_bad_rows_are_reported_with_file_and_line_and_good_rows_kept(tmp_path: P
 
 
 def test_training_is_reproducible_with_a_fixed_seed(tmp_path: Path) -> None:
-    hp = HyperParameters(epochs=2, hidden=16)
+    hp = HyperParameters(epochs=2, hidden=16, adapter=AdapterParameters(epochs=2))
     data = build_training_data(MINI, seed=5, hp=hp, cache_dir=tmp_path / "cache")
     assert {"ms", "sc", "unrelated-ms", "neutral"} <= set(data.sources)
     features, weights = data.features(), data.weights(hp.ms_weight)
@@ -183,5 +211,40 @@ def test_training_is_reproducible_with_a_fixed_seed(tmp_path: Path) -> None:
         "social-chem-101/obligatory_sc101.csv",
         "social-chem-101/optional_sc101.csv",
     ]
+    assert manifest_a["adapter"] == manifest_b["adapter"], "the LoRA adapter is not reproducible"
     loaded = NormJudge.load(tmp_path / "a")
     assert loaded.manifest["seed"] == 5 and loaded.weights.w1.shape[1] == 16
+    assert loaded.adapter == tmp_path / "a" / "adapter"
+    from normkg.reasoning.encoder import model_path
+
+    for text_file in ("adapter_config.json", "README.md"):
+        assert str(model_path()) not in (loaded.adapter / text_file).read_text(), "a machine path is shipped"
+
+    # Without an adapter (epochs=0) the judge is the frozen-encoder one, and an old adapter is removed.
+    frozen = train(
+        tmp_path / "a",
+        seed=5,
+        folds=2,
+        data_dir=MINI,
+        cache_dir=tmp_path / "cache",
+        hp=HyperParameters(epochs=2, hidden=16, adapter=AdapterParameters(epochs=0)),
+    )
+    assert frozen["adapter"] is None and not (tmp_path / "a" / "adapter").exists()
+    assert NormJudge.load(tmp_path / "a").adapter is None
+
+
+def test_stance_triples_put_the_refusal_of_a_ban_on_the_compliant_side() -> None:
+    ban, duty = "It's wrong to cheat.", "You should help your friends."
+    pairs = [
+        Pair(ban, "I will cheat.", Verdict.VIOLATES, "ban", "ms-tmpl"),
+        Pair(ban, "I won't cheat.", Verdict.FOLLOWS, "ban", "ms-tmpl"),
+        Pair(duty, "I help my friends.", Verdict.FOLLOWS, "duty", "sc"),
+        Pair(duty, "I refuse to help my friends.", Verdict.VIOLATES, "duty", "sc"),
+        Pair("It's okay to rest.", "I rest.", Verdict.FOLLOWS, "permit", "sc"),  # no violating side
+        Pair(ban, "The train leaves at 7.", Verdict.UNRELATED, "ban", "unrelated-ms"),
+        Pair("It's bad to help your friends.", "I help.", Verdict.VIOLATES, "flip", "sc-flip"),
+    ]
+    assert stance_triples(pairs) == [
+        ("ban", AdapterTriple(ban, "I won't cheat.", "I will cheat.")),
+        ("duty", AdapterTriple(duty, "I help my friends.", "I refuse to help my friends.")),
+    ]
