@@ -8,7 +8,7 @@ cross-validation by norm, because the out-of-fold predictions are what calibrate
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -97,7 +97,7 @@ def train(
     from normkg.reasoning.training import HyperParameters
     from normkg.reasoning.training import train as train_judge
 
-    given = {
+    given: dict[str, Any] = {
         "epochs": adapter_epochs,
         "aboutness_weight": aboutness_weight,
         "stance_triples": stance_triples,
