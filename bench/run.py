@@ -120,7 +120,8 @@ def summary(results: dict[str, Any]) -> str:
 
 def main(argv: list[str]) -> None:
     full = "--full" in argv
-    names = [a for a in argv if a != "--full"]
+    from_manifest = "--from-manifest" in argv  # checker_accuracy: the shipped model's own CV
+    names = [a for a in argv if a not in ("--full", "--from-manifest")]
     chosen = [n if n.startswith("bench_") else f"bench_{n}" for n in names] or list(BENCHMARKS)
     latest = HERE / "results" / "latest.json"
     results: dict[str, Any] = {}
@@ -130,6 +131,8 @@ def main(argv: list[str]) -> None:
         start = time.perf_counter()
         # each benchmark in its own process: its peak RSS and its timings are its own
         extra = [] if name != "bench_growth" or full else list(QUICK_GROWTH)
+        if name == "bench_checker_accuracy" and from_manifest:
+            extra = ["--from-manifest"]
         subprocess.run([sys.executable, str(HERE / f"{name}.py"), *extra], check=True)
         stem = name.removeprefix("bench_") + ("_full" if full and name == "bench_growth" else "")
         results[f"bench_{stem}"] = json.loads((HERE / "results" / f"{stem}.json").read_text())

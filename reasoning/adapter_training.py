@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from normkg.reasoning.encoder import model_path
+from normkg.reasoning.encoder import mean_pool, model_path
 
 ADAPTER_DIR = "adapter"
 TARGET_MODULES = ("query", "key", "value", "dense")
@@ -53,15 +53,6 @@ class AdapterParameters:
     # Weight of the in-batch contrastive term that keeps a norm closest to its own actions (see loss).
     aboutness_weight: float = 1.0
     aboutness_scale: float = 20.0
-
-
-def _mean_pool(model: Any, tokens: Any) -> Any:
-    import torch
-
-    hidden = model(**tokens).last_hidden_state
-    mask = tokens["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-    return torch.nn.functional.normalize(pooled, p=2, dim=1)
 
 
 def fit_adapter(
@@ -108,7 +99,7 @@ def fit_adapter(
         tokens = tokenizer(
             texts, padding=True, truncation=True, max_length=params.max_tokens, return_tensors="pt"
         )
-        return _mean_pool(model, tokens)
+        return mean_pool(model, tokens)
 
     def score(u: Any, v: Any) -> Any:
         return head(torch.cat([u, v, u * v, (u - v).abs()], dim=1)).squeeze(1)
