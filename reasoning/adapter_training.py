@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from normkg.reasoning.encoder import mean_pool, model_path
+from normkg.reasoning.encoder import Encoder, mean_pool
 
 ADAPTER_DIR = "adapter"
 TARGET_MODULES = ("query", "key", "value", "dense")
@@ -65,13 +65,11 @@ def fit_adapter(
     """
     import torch
     from peft import LoraConfig, get_peft_model
-    from transformers import AutoModel, AutoTokenizer
 
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True)
-    path = str(model_path())
-    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    base = AutoModel.from_pretrained(path, local_files_only=True)
+    plain = Encoder(max_tokens=params.max_tokens)
+    tokenizer, base = plain.tokenizer, plain.model
     config = LoraConfig(
         r=params.rank,
         lora_alpha=params.alpha,
@@ -97,7 +95,7 @@ def fit_adapter(
 
     def embed(texts: list[str]) -> Any:
         tokens = tokenizer(
-            texts, padding=True, truncation=True, max_length=params.max_tokens, return_tensors="pt"
+            texts, padding=True, truncation=True, max_length=plain.max_tokens, return_tensors="pt"
         )
         return mean_pool(model, tokens)
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import random
 import re
 import shutil
@@ -41,13 +42,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 
 from normkg.errors import SourceError
 from normkg.ingest.base import BadRecord, Record, read_csv, read_jsonl
 from normkg.reasoning.adapter_training import ADAPTER_DIR, AdapterParameters, AdapterTriple, fit_adapter
-from normkg.reasoning.encoder import MAX_TOKENS, Encoder
+from normkg.reasoning.encoder import EMBEDDING_DIM, MAX_TOKENS, Encoder
 from normkg.reasoning.judge import (
     _LEADING_NOT,
     LABELS,
@@ -643,15 +645,7 @@ class TrainingData:
     def with_vectors(self, unit: Callable[[str], np.ndarray]) -> TrainingData:
         """The same pairs with every vector recomputed from ``unit(text)`` (a tuned encoder's)."""
         return replace(
-            self,
-            norm_vectors=assemble_norm_vectors(self.norm_list, None, unit),
-            sentence_vectors=np.stack([unit(t) for t in self.sentence_list]),
-            challenge_norm_vectors=assemble_norm_vectors([p.norm for p in self.challenge], None, unit),
-            challenge_sentence_vectors=np.stack([unit(p.text) for p in self.challenge]),
-            probe_norm_vectors=assemble_norm_vectors([p.norm for p in self.probes], None, unit),
-            probe_sentence_vectors=(
-                np.stack([unit(p.text) for p in self.probes]) if self.probes else self.probe_sentence_vectors
-            ),
+            self, **_vector_fields(self.norm_list, self.sentence_list, self.challenge, self.probes, unit)
         )
 
     def features(self, rows: np.ndarray | None = None) -> np.ndarray:
@@ -665,6 +659,35 @@ class TrainingData:
 
     def challenge_features(self) -> np.ndarray:
         return pair_features(self.challenge_norm_vectors, self.challenge_sentence_vectors)
+
+
+class _VectorFields(TypedDict):
+    norm_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    challenge_norm_vectors: np.ndarray
+    challenge_sentence_vectors: np.ndarray
+    probe_norm_vectors: np.ndarray
+    probe_sentence_vectors: np.ndarray
+
+
+def _vector_fields(
+    norm_list: Sequence[str],
+    sentence_list: Sequence[str],
+    challenge: Sequence[Pair],
+    probes: Sequence[Pair],
+    unit: Callable[[str], np.ndarray],
+) -> _VectorFields:
+    """Every vector field of ``TrainingData``, from one text -> unit vector mapping."""
+    return {
+        "norm_vectors": assemble_norm_vectors(list(norm_list), None, unit),
+        "sentence_vectors": np.stack([unit(t) for t in sentence_list]),
+        "challenge_norm_vectors": assemble_norm_vectors([p.norm for p in challenge], None, unit),
+        "challenge_sentence_vectors": np.stack([unit(p.text) for p in challenge]),
+        "probe_norm_vectors": assemble_norm_vectors([p.norm for p in probes], None, unit),
+        "probe_sentence_vectors": (
+            np.stack([unit(p.text) for p in probes]) if probes else np.zeros((0, EMBEDDING_DIM), np.float32)
+        ),
+    }
 
 
 def data_files(data_dir: Path) -> list[Path]:
@@ -768,21 +791,16 @@ def build_training_data(
     sentence_pos = {t: i for i, t in enumerate(sentence_list)}
     return TrainingData(
         pairs=pairs,
-        norm_vectors=assemble_norm_vectors(norm_list, None, unit),
         norm_index=np.array([norm_pos[p.norm] for p in pairs]),
-        sentence_vectors=np.stack([unit(t) for t in sentence_list]),
         sentence_index=np.array([sentence_pos[p.text] for p in pairs]),
         labels=np.array([LABELS.index(p.label) for p in pairs]),
         groups=np.array([p.group for p in pairs], dtype=object),
         sources=np.array([p.source for p in pairs], dtype=object),
         challenge=challenge,
-        challenge_norm_vectors=assemble_norm_vectors([p.norm for p in challenge], None, unit),
-        challenge_sentence_vectors=np.stack([unit(p.text) for p in challenge]),
         files=files,
         issues=issues,
         probes=probes,
-        probe_norm_vectors=assemble_norm_vectors([p.norm for p in probes], None, unit),
-        probe_sentence_vectors=np.stack([unit(p.text) for p in probes]) if probes else np.zeros((0, 384)),
+        **_vector_fields(norm_list, sentence_list, challenge, probes, unit),
         norm_list=norm_list,
         sentence_list=sentence_list,
         texts=texts,
@@ -1251,7 +1269,41 @@ def train(
 ) -> dict[str, object]:
     """Train the shipped judge: k-fold out-of-fold logits fit the temperature (and give the CV report),
     then the adapter and the head are fitted on all pairs. Writes judge.npz, adapter/ and
-    manifest.json to ``out_dir``."""
+    manifest.json to ``out_dir``, replacing the model there only once the new one is complete (a
+    failed or interrupted run leaves the old model as it was)."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-training-", dir=out_dir.parent))
+    try:
+        manifest = _train_into(staging, seed, folds, data_dir, cache_dir, hp, limit)
+        _install(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return manifest
+
+
+def _install(staging: Path, out_dir: Path) -> None:
+    """Move the model files from ``staging`` into ``out_dir``; files of ``out_dir`` that are not the
+    model's are left alone, and the manifest, which names the others, comes last."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in (ADAPTER_DIR, WEIGHTS_FILE, MANIFEST_FILE):
+        target, new = out_dir / name, staging / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
+        if new.exists():
+            os.replace(new, target)
+
+
+def _train_into(
+    out_dir: Path,
+    seed: int,
+    folds: int,
+    data_dir: Path | None,
+    cache_dir: Path | None,
+    hp: HyperParameters | None,
+    limit: int | None,
+) -> dict[str, object]:
     import torch
 
     hp = hp or HyperParameters()
@@ -1263,8 +1315,6 @@ def train(
     with tempfile.TemporaryDirectory(prefix="normkg-cv-") as work_dir:
         cv = _cross_validate(data, max(folds, 2), seed, hp, mfd_path, Path(work_dir))
     validated = time.perf_counter()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(out_dir / ADAPTER_DIR, ignore_errors=True)
     data, adapter = tune_encoder(data, set(), seed, hp, out_dir)
     head = fit_head(data.features(), data.labels, data.weights(hp.ms_weight), seed, hp)
     head = HeadWeights(head.w1, head.b1, head.w2, head.b2, cv.temperature)

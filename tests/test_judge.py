@@ -248,3 +248,24 @@ def test_stance_triples_put_the_refusal_of_a_ban_on_the_compliant_side() -> None
         ("ban", AdapterTriple(ban, "I won't cheat.", "I will cheat.")),
         ("duty", AdapterTriple(duty, "I help my friends.", "I refuse to help my friends.")),
     ]
+
+
+def test_a_failed_training_run_leaves_the_old_model_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from normkg.reasoning import training
+
+    hp = HyperParameters(epochs=1, hidden=8, adapter=AdapterParameters(epochs=1))
+    out = tmp_path / "model"
+    train(out, seed=5, folds=2, data_dir=MINI, cache_dir=tmp_path / "cache", hp=hp)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def disk_full(path: Path) -> str:  # fails once the new adapter and head are written
+        raise OSError(f"{path}: input/output error")
+
+    monkeypatch.setattr(training, "_sha256", disk_full)
+    with pytest.raises(OSError, match="input/output error"):
+        train(out, seed=6, folds=2, data_dir=MINI, cache_dir=tmp_path / "cache", hp=hp)
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before, "the old model (adapter included) was changed by a failed run"
+    assert {p.name for p in tmp_path.iterdir()} == {"model", "cache"}, "a staging folder was left behind"
