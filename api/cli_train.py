@@ -32,6 +32,8 @@ TABLE_ROWS = (
     ("ece_eval3", "ECE (10 bins), held-out MS + unrelated, calibrated"),
     ("challenge_accuracy", "challenge set, 3-class accuracy"),
     ("challenge_binary_accuracy", "challenge set, violates vs follows on related items"),
+    ("challenge_fresh_accuracy", "fresh challenge set (120 items), 3-class accuracy"),
+    ("challenge_fresh_binary_accuracy", "fresh challenge set, violates vs follows"),
 )
 
 
@@ -87,6 +89,13 @@ def train(
     stance_triples: Annotated[
         int | None, typer.Option(help="Templated rule triples added to the adapter's training data.")
     ] = None,
+    negation: Annotated[
+        str,
+        typer.Option(
+            help="rewrite: judge a negated sentence as its affirmative and swap violates/follows; "
+            "none: judge sentences as written."
+        ),
+    ] = "none",
 ) -> None:
     """Train the norm judge on Moral Stories + Social-Chem-101 (about 37 minutes on 2 CPU cores).
 
@@ -94,7 +103,7 @@ def train(
     adapter and head are fitted on everything; the same seed gives the same files.
     """
     from normkg.reasoning.adapter_training import AdapterParameters
-    from normkg.reasoning.training import HyperParameters
+    from normkg.reasoning.training import NEGATION_MODES, HyperParameters
     from normkg.reasoning.training import train as train_judge
 
     given: dict[str, Any] = {
@@ -103,6 +112,11 @@ def train(
         "stance_triples": stance_triples,
     }
     adapter = AdapterParameters(**{k: v for k, v in given.items() if v is not None})
+    if negation not in NEGATION_MODES:
+        err_console.print(
+            f"[red]error:[/red] --negation {negation!r}: use one of {', '.join(NEGATION_MODES)}"
+        )
+        raise typer.Exit(code=2)
     try:
         with console.status(
             "building pairs, embedding texts, cross-validating (an adapter and a head per fold), training ..."
@@ -113,7 +127,7 @@ def train(
                 folds=folds or 5,
                 data_dir=data_dir,
                 cache_dir=cache_dir,
-                hp=HyperParameters(adapter=adapter),
+                hp=HyperParameters(adapter=adapter, negation=negation),
             )
     except NormkgError as exc:
         err_console.print(f"[red]error:[/red] {exc}")

@@ -143,6 +143,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "eval3_macro_f1",
         "challenge_accuracy",
         "challenge_binary_accuracy",
+        "challenge_fresh_accuracy",
+        "challenge_fresh_binary_accuracy",
         "all3_accuracy",
         "ece_all",
         "ece_eval3",

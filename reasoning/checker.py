@@ -22,7 +22,8 @@ from normkg.ingest.loaders.normbank import behavior_node
 from normkg.reasoning.applicability import Candidate, FrameMatch, Status, match_constraints
 from normkg.reasoning.context import Context, NormalizedContext, normalize
 from normkg.reasoning.explain import ConflictOut, ContextOut, DefeatedOut, FrameOut, NormRef, frame_out
-from normkg.reasoning.judge import LABELS, NormJudge, Verdict, retrieval_vectors
+from normkg.reasoning.judge import LABELS, NormJudge, Reading, Verdict, retrieval_vectors
+from normkg.reasoning.negation import Negation
 from normkg.reasoning.norm_index import deontic_kind
 from normkg.reasoning.overrides import Admitted, NormTable
 from normkg.reasoning.sentences import Sentence, split_many
@@ -55,12 +56,24 @@ class Evidence(BaseModel):
     end: int
 
 
+class NegationOut(BaseModel):
+    """How a negated sentence was judged: as its affirmative, with violates and follows swapped."""
+
+    cue: str
+    start: int = Field(description="Character offset of the negation cue in the response.")
+    end: int
+    judged_as: str = Field(description="The affirmative sentence the judge read.")
+
+
 class Finding(BaseModel):
     label: Literal["violates", "follows"]
     probability: float
     probabilities: dict[str, float]
     similarity: float
     evidence: Evidence
+    negation: NegationOut | None = Field(
+        None, description="Present when the judge read the sentence's affirmative and reversed its verdict."
+    )
     norm: NormRef
     frame: FrameOut
     defeated_alternatives: list[DefeatedOut] = []
@@ -193,19 +206,16 @@ class Checker:
                 )
         split = split_many(list(responses))
         flat = [s.text for sentences in split for s in sentences]
-        # one encoder pass per sentence: the judge reads the same vectors retrieval compares
-        vectors = self.judge.embed_sentences(flat)
+        # one encoder pass per sentence: the judge reads the vectors retrieval compares (or, for a
+        # negated sentence, those of its affirmative)
+        reading = self.judge.read(flat)
         results: list[CheckResult] = []
         offset = 0
         for i, sentences in enumerate(split):
             n = len(sentences)
             results.append(
                 self._check_one(
-                    sentences,
-                    contexts[i],
-                    norms[i],
-                    use_graph[i],
-                    vectors[offset : offset + n],
+                    sentences, contexts[i], norms[i], use_graph[i], reading.rows(slice(offset, offset + n))
                 )
             )
             offset += n
@@ -217,7 +227,7 @@ class Checker:
         context: Context | None,
         norms: Sequence[RequestNorm],
         use_graph: bool,
-        sentence_vectors: np.ndarray,
+        read: Reading,
     ) -> CheckResult:
         from normkg.reasoning.explain import context_out
 
@@ -234,6 +244,7 @@ class Checker:
                 norms_considered=admitted.total,
             )
         n_graph = len(self.index)
+        sentence_vectors = read.vectors
         graph_sims = sentence_vectors @ self.index.retrieval.T  # (sentences, graph norms)
         graph_sims = np.where(admitted.mask[None, :], graph_sims, -np.inf)
         sims = np.hstack([graph_sims, sentence_vectors @ pool.extra_retrieval.T])
@@ -249,7 +260,7 @@ class Checker:
             norm_vectors = np.stack(
                 [self.index.judge[n] if n < n_graph else pool.extra_judge[n - n_graph] for _, n, _ in pairs]
             )
-            probs = self.judge.judge(norm_vectors, sentence_vectors[[p[0] for p in pairs]])
+            probs = self.judge.judge_reading(norm_vectors, read, [p[0] for p in pairs])
             for (si, ni, sim), p in zip(pairs, probs, strict=True):
                 label = LABELS[int(np.argmax(p))]
                 if label is Verdict.UNRELATED or float(np.max(p)) < MIN_PROBABILITY:
@@ -261,7 +272,9 @@ class Checker:
                     cand.defeated_by = list(admitted.defeated_by(cand))
                 if cand.defeated:
                     continue
-                findings.append(self._finding(cand, label, p, sim, evidence[si], pool))
+                finding = self._finding(cand, label, p, sim, evidence[si], pool)
+                finding.negation = _negation_out(read.negations[si], evidence[si])
+                findings.append(finding)
         findings.sort(key=lambda f: (f.evidence.sentence, f.label != "violates", -f.probability))
         if any(f.label == "violates" for f in findings):
             verdict: Literal["violation", "consistent", "no_applicable_norm"] = "violation"
@@ -309,6 +322,17 @@ class Checker:
         )
 
 
+def _negation_out(negation: Negation | None, evidence: Evidence) -> NegationOut | None:
+    if negation is None:
+        return None
+    return NegationOut(
+        cue=negation.cue,
+        start=evidence.start + negation.start,
+        end=evidence.start + negation.end,
+        judged_as=negation.affirmative,
+    )
+
+
 def render_text(result: CheckResult) -> str:
     """A short human-readable account of a check (CLI output and ``explain=text``)."""
     from normkg.reasoning.explain import render_frame, render_norm
@@ -329,6 +353,10 @@ def render_text(result: CheckResult) -> str:
         lines.append(
             f"  {f.label} {render_norm(f.norm)} with p={f.probability:.2f} (similarity {f.similarity:.2f})"
         )
+        if f.negation is not None:
+            lines.append(
+                f"  negated by {f.negation.cue!r}: judged as {f.negation.judged_as!r}, verdict reversed"
+            )
         lines.append(f"  {render_frame(f.frame)}")
         for d in f.defeated_alternatives:
             lines.append(f"  defeats {render_norm(d.norm)}")

@@ -24,6 +24,7 @@ Weights live in ``reasoning/models/`` (``judge.npz``, ``adapter/``, ``manifest.j
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -35,6 +36,7 @@ import numpy as np
 
 from normkg.errors import ConfigError, InputError
 from normkg.reasoning.encoder import EMBEDDING_DIM
+from normkg.reasoning.negation import Negation, find_negation
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 WEIGHTS_FILE = "judge.npz"
@@ -424,10 +426,37 @@ class HeadWeights:
         return weights
 
 
+def swap_stance(values: np.ndarray, reversed_rows: np.ndarray) -> np.ndarray:
+    """``values`` with violates and follows swapped in the rows flagged by ``reversed_rows``: labels
+    (n,) or logits/probabilities (n, 3). Used where a negated sentence was judged as its affirmative."""
+    out = np.array(values, copy=True)
+    rows = np.asarray(reversed_rows, dtype=bool)
+    if out.ndim == 1:
+        stance = out[rows]
+        out[rows] = np.where(stance == 0, 1, np.where(stance == 1, 0, stance))
+    else:
+        stance = np.flatnonzero(rows)
+        out[stance, 0], out[stance, 1] = out[stance, 1], out[stance, 0].copy()
+    return out
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
     return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Sentences as read by a judge: the vectors retrieval compares, the vectors the judge reads (the
+    affirmative's for a negated sentence) and each sentence's reversed negation, if any."""
+
+    vectors: np.ndarray
+    judged: np.ndarray
+    negations: Sequence[Negation | None]
+
+    def rows(self, part: slice) -> Reading:
+        return Reading(self.vectors[part], self.judged[part], self.negations[part])
 
 
 class NormJudge:
@@ -455,7 +484,18 @@ class NormJudge:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
         adapter = manifest.get("adapter")
         folder_name = adapter.get("folder") if isinstance(adapter, dict) else None
-        return cls(weights, manifest, folder / str(folder_name) if folder_name else None)
+        adapter_dir = folder / str(folder_name) if folder_name else None
+        _verify(folder, manifest, adapter_dir)
+        return cls(weights, manifest, adapter_dir)
+
+    @property
+    def negation(self) -> str:
+        """How the model was trained to read negated sentences ("rewrite" or "none"; see negation.py)."""
+        return str(self.manifest.get("negation", "none"))
+
+    def negation_of(self, sentence: str) -> Negation | None:
+        """The negation this judge reverses in ``sentence`` (None for a model trained without it)."""
+        return find_negation(sentence) if self.negation == "rewrite" else None
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         from normkg.reasoning.encoder import get_encoder
@@ -465,6 +505,17 @@ class NormJudge:
     def embed_sentences(self, texts: Sequence[str]) -> np.ndarray:
         """Sentence vectors: the judge encoder's unit vectors, which retrieval reuses (one pass)."""
         return self._encode(texts)
+
+    def read(self, texts: Sequence[str]) -> Reading:
+        """Sentences as the checker reads them: one encoder pass per sentence, plus one per negated
+        sentence for its affirmative (when the model was trained with negation="rewrite")."""
+        negations = [self.negation_of(text) for text in texts]
+        affirmatives = [n.affirmative for n in negations if n is not None]
+        vectors = self._encode(list(texts) + affirmatives)
+        plain = vectors[: len(texts)]
+        judged = plain.copy()
+        judged[[i for i, n in enumerate(negations) if n is not None]] = vectors[len(texts) :]
+        return Reading(plain, judged, negations)
 
     def embed_norms(self, texts: Sequence[str], kinds: Sequence[Deontic | None] | None = None) -> np.ndarray:
         """Norm vectors (n, NORM_DIM) to cache at ingest: 1 + 4 encoder passes per parsable norm.
@@ -505,12 +556,55 @@ class NormJudge:
     ) -> np.ndarray:
         """Probabilities (n, 3) over ``LABELS`` for each (norm row, sentence row) in ``pairs``.
 
-        Without ``pairs`` the two arrays are taken as row-aligned pairs.
+        Without ``pairs`` the two arrays are taken as row-aligned pairs. The sentence vectors are
+        read as they are; ``judge_reading`` reverses negations as the model was trained to.
         """
         return softmax(self.logits(norm_vectors, sentence_vectors, pairs))
 
+    def judge_reading(
+        self, norm_vectors: np.ndarray, reading: Reading, sentence_rows: Sequence[int]
+    ) -> np.ndarray:
+        """Probabilities (n, 3) of row-aligned (norm, sentence ``sentence_rows[i]`` of ``reading``)
+        pairs: the judged vector of each sentence, with violates and follows swapped for a negation."""
+        rows = list(sentence_rows)
+        probabilities = self.judge(norm_vectors, reading.judged[rows])
+        return swap_stance(
+            probabilities, np.array([reading.negations[r] is not None for r in rows], dtype=bool)
+        )
+
     def verdicts(self, probabilities: np.ndarray) -> list[Verdict]:
         return [LABELS[int(i)] for i in probabilities.argmax(axis=1)]
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _verify(folder: Path, manifest: dict[str, object], adapter_dir: Path | None) -> None:
+    """Check the head and adapter files against the checksums the manifest recorded at training.
+
+    Why: the head is only meaningful over the encoder it was trained with; a hand-copied head from
+    one run and adapter from another would load and judge silently wrong.
+    """
+    expected: list[tuple[Path, object]] = []
+    if "weights_sha256" in manifest:
+        expected.append((folder / WEIGHTS_FILE, manifest["weights_sha256"]))
+    adapter = manifest.get("adapter")
+    if adapter_dir is not None and isinstance(adapter, dict) and isinstance(adapter.get("files"), dict):
+        for name, entry in adapter["files"].items():
+            if name != "README.md" and isinstance(entry, dict):  # the card does not change the model
+                expected.append((adapter_dir / name, entry.get("sha256")))
+    for path, sha in expected:
+        if not path.is_file():
+            raise ConfigError(
+                f"{path}: missing; {folder / MANIFEST_FILE} names it", hint="retrain with `normkg train`"
+            )
+        if file_sha256(path) != sha:
+            raise ConfigError(
+                f"{path}: its sha256 differs from the one {folder / MANIFEST_FILE} recorded at training "
+                "(files from different training runs?)",
+                hint="restore the files of one `normkg train` run, or retrain",
+            )
 
 
 def _aligned(

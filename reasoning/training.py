@@ -60,11 +60,14 @@ from normkg.reasoning.judge import (
     Verdict,
     _clean_core,
     assemble_norm_vectors,
+    file_sha256,
     pair_features,
     parse_norm,
     prototype_texts,
     softmax,
+    swap_stance,
 )
+from normkg.reasoning.negation import judged_text
 from normkg.settings import CHECKOUT_ROOT
 
 log = logging.getLogger(__name__)
@@ -593,7 +596,12 @@ def embed_texts(
 
 
 MS_SOURCES = ("ms", "ms-para", "ms-tmpl", "unrelated-ms")
-DEFAULT_CHALLENGE = CHECKOUT_ROOT / "tests" / "data" / "checker" / "challenge.jsonl"
+CHALLENGE_DIR = CHECKOUT_ROOT / "tests" / "data" / "checker"
+# Hand-written (norm, LLM-style sentence) items, never trained on. ``challenge`` was written with the
+# templates in view; ``challenge_fresh`` (120 items) was written afterwards by someone who saw neither
+# the code nor the first set.
+CHALLENGE_SETS = ("challenge", "challenge_fresh")
+NEGATION_MODES = ("none", "rewrite")
 
 
 @dataclass(frozen=True)
@@ -615,6 +623,9 @@ class HyperParameters:
     neutral_share: float = 0.25
     # The encoder's LoRA adapter (epochs=0: no adapter, the frozen encoder as in judge-1).
     adapter: AdapterParameters = field(default_factory=AdapterParameters)
+    # "rewrite": a sentence whose main clause is negated is judged as its affirmative with violates
+    # and follows swapped (``negation.py``), in training and in the checker alike. "none": as written.
+    negation: str = "none"
 
 
 @dataclass
@@ -630,35 +641,53 @@ class TrainingData:
     groups: np.ndarray
     sources: np.ndarray
     challenge: list[Pair]
+    challenge_sets: np.ndarray  # the set (file stem) of each challenge item
     challenge_norm_vectors: np.ndarray
     challenge_sentence_vectors: np.ndarray
+    challenge_judged_vectors: np.ndarray
     files: list[Path]
     issues: list[str]
     probes: list[Pair]  # evaluation only: each MS norm with the closest action of an unrelated norm
     probe_norm_vectors: np.ndarray
     probe_sentence_vectors: np.ndarray
+    probe_judged_vectors: np.ndarray
     norm_list: list[str]
     sentence_list: list[str]
     texts: set[str]  # every text embedded: norms, sentences, prototypes
     triples: list[tuple[str, AdapterTriple]]  # (group, triple) of each Moral Stories norm
+    # What the judge reads for each sentence (``judged_text``): the sentence itself, or with
+    # negation="rewrite" the affirmative of a negated one. Baselines read the sentences as written.
+    judged: dict[str, str]
+    judged_index: np.ndarray  # pair -> row of sentence_vectors holding its judged text
+    reversed: np.ndarray  # pair: the judge's violates/follows must be swapped
+    challenge_reversed: np.ndarray
+    probe_reversed: np.ndarray
 
     def with_vectors(self, unit: Callable[[str], np.ndarray]) -> TrainingData:
         """The same pairs with every vector recomputed from ``unit(text)`` (a tuned encoder's)."""
         return replace(
-            self, **_vector_fields(self.norm_list, self.sentence_list, self.challenge, self.probes, unit)
+            self,
+            **_vector_fields(
+                self.norm_list, self.sentence_list, self.challenge, self.probes, self.judged, unit
+            ),
         )
 
     def features(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Head input of the pairs, from the judged text of each sentence."""
         rows = np.arange(len(self.pairs)) if rows is None else rows
         return pair_features(
-            self.norm_vectors[self.norm_index[rows]], self.sentence_vectors[self.sentence_index[rows]]
+            self.norm_vectors[self.norm_index[rows]], self.sentence_vectors[self.judged_index[rows]]
         )
+
+    def head_labels(self) -> np.ndarray:
+        """The labels the head learns: those of the judged texts (swapped where a negation was)."""
+        return swap_stance(self.labels, self.reversed)
 
     def weights(self, ms_weight: float) -> np.ndarray:
         return np.where(np.isin(self.sources, MS_SOURCES), ms_weight, 1.0).astype(np.float32)
 
     def challenge_features(self) -> np.ndarray:
-        return pair_features(self.challenge_norm_vectors, self.challenge_sentence_vectors)
+        return pair_features(self.challenge_norm_vectors, self.challenge_judged_vectors)
 
 
 class _VectorFields(TypedDict):
@@ -666,8 +695,10 @@ class _VectorFields(TypedDict):
     sentence_vectors: np.ndarray
     challenge_norm_vectors: np.ndarray
     challenge_sentence_vectors: np.ndarray
+    challenge_judged_vectors: np.ndarray
     probe_norm_vectors: np.ndarray
     probe_sentence_vectors: np.ndarray
+    probe_judged_vectors: np.ndarray
 
 
 def _vector_fields(
@@ -675,18 +706,23 @@ def _vector_fields(
     sentence_list: Sequence[str],
     challenge: Sequence[Pair],
     probes: Sequence[Pair],
+    judged: dict[str, str],
     unit: Callable[[str], np.ndarray],
 ) -> _VectorFields:
     """Every vector field of ``TrainingData``, from one text -> unit vector mapping."""
+
+    def sentences(texts: Sequence[str]) -> np.ndarray:
+        return np.stack([unit(t) for t in texts]) if texts else np.zeros((0, EMBEDDING_DIM), np.float32)
+
     return {
         "norm_vectors": assemble_norm_vectors(list(norm_list), None, unit),
-        "sentence_vectors": np.stack([unit(t) for t in sentence_list]),
+        "sentence_vectors": sentences(sentence_list),
         "challenge_norm_vectors": assemble_norm_vectors([p.norm for p in challenge], None, unit),
-        "challenge_sentence_vectors": np.stack([unit(p.text) for p in challenge]),
+        "challenge_sentence_vectors": sentences([p.text for p in challenge]),
+        "challenge_judged_vectors": sentences([judged[p.text] for p in challenge]),
         "probe_norm_vectors": assemble_norm_vectors([p.norm for p in probes], None, unit),
-        "probe_sentence_vectors": (
-            np.stack([unit(p.text) for p in probes]) if probes else np.zeros((0, EMBEDDING_DIM), np.float32)
-        ),
+        "probe_sentence_vectors": sentences([p.text for p in probes]),
+        "probe_judged_vectors": sentences([judged[p.text] for p in probes]),
     }
 
 
@@ -699,7 +735,8 @@ def data_files(data_dir: Path) -> list[Path]:
 
 
 def read_challenge(path: Path, issues: list[str] | None = None) -> list[Pair]:
-    """The hand-written negation/refusal/unrelated challenge set (never trained on)."""
+    """A hand-written negation/refusal/unrelated challenge set (never trained on); ``source`` is the
+    item's kind."""
     pairs: list[Pair] = []
     for record in _good_records(read_jsonl(path, path.parent), path, issues):
         row = record.data
@@ -717,7 +754,7 @@ def build_training_data(
     seed: int,
     hp: HyperParameters,
     cache_dir: Path | None = None,
-    challenge_path: Path = DEFAULT_CHALLENGE,
+    challenge_dir: Path = CHALLENGE_DIR,
     limit: int | None = None,
 ) -> TrainingData:
     """Read the sources, make every pair (see the module docstring), embed each text once.
@@ -732,10 +769,17 @@ def build_training_data(
     if limit is not None:
         sc_items = sc_items[:limit] + [i for i in sc_items if i.optional][:limit]
     related = moral_stories_pairs(ms_items, rng) + social_chem_pairs(sc_items, rng, flip=True)
-    challenge = read_challenge(challenge_path, issues)
+    challenge: list[Pair] = []
+    challenge_sets: list[str] = []
+    for name in CHALLENGE_SETS:
+        items = read_challenge(challenge_dir / f"{name}.jsonl", issues)
+        challenge += items
+        challenge_sets += [name] * len(items)
     neutral_pool = neutral_sentences(len(related), random.Random(seed + 1))
     norm_texts = {p.norm for p in related} | {p.norm for p in challenge}
-    texts = set(norm_texts) | {p.text for p in related} | {p.text for p in challenge} | set(neutral_pool)
+    sentence_texts = {p.text for p in related} | {p.text for p in challenge} | set(neutral_pool)
+    judged, reversed_texts = _judged_texts(sentence_texts, hp.negation)
+    texts = set(norm_texts) | sentence_texts | set(judged.values())
     for norm in norm_texts:
         parsed = parse_norm(norm)
         if parsed is not None:
@@ -786,13 +830,23 @@ def build_training_data(
     pairs = related + mine({"ms", "ms-tmpl"}, {"ms", "ms-para"}, hp.unrelated_per_ms_norm, "unrelated-ms")
     pairs += mine({"sc"}, {"sc"}, 1, "unrelated-sc")
     norm_list = sorted({p.norm for p in pairs})
-    sentence_list = sorted({p.text for p in pairs})
+    sentence_list = sorted({p.text for p in pairs} | {judged[p.text] for p in pairs})
     norm_pos = {t: i for i, t in enumerate(norm_list)}
     sentence_pos = {t: i for i, t in enumerate(sentence_list)}
+
+    def flags(items: Sequence[Pair]) -> np.ndarray:
+        return np.array([p.text in reversed_texts for p in items], dtype=bool)
+
     return TrainingData(
         pairs=pairs,
         norm_index=np.array([norm_pos[p.norm] for p in pairs]),
         sentence_index=np.array([sentence_pos[p.text] for p in pairs]),
+        judged_index=np.array([sentence_pos[judged[p.text]] for p in pairs]),
+        judged=judged,
+        reversed=flags(pairs),
+        challenge_reversed=flags(challenge),
+        probe_reversed=flags(probes),
+        challenge_sets=np.array(challenge_sets, dtype=object),
         labels=np.array([LABELS.index(p.label) for p in pairs]),
         groups=np.array([p.group for p in pairs], dtype=object),
         sources=np.array([p.source for p in pairs], dtype=object),
@@ -800,12 +854,25 @@ def build_training_data(
         files=files,
         issues=issues,
         probes=probes,
-        **_vector_fields(norm_list, sentence_list, challenge, probes, unit),
+        **_vector_fields(norm_list, sentence_list, challenge, probes, judged, unit),
         norm_list=norm_list,
         sentence_list=sentence_list,
         texts=texts,
         triples=[(norm_key(i.norm), AdapterTriple(i.norm, i.moral, i.immoral)) for i in ms_items],
     )
+
+
+def _judged_texts(texts: Iterable[str], mode: str) -> tuple[dict[str, str], set[str]]:
+    """Each text's judged text under the negation ``mode``, and the texts whose verdict is reversed."""
+    if mode not in NEGATION_MODES:
+        raise ValueError(f"negation mode {mode!r}: expected one of {', '.join(NEGATION_MODES)}")
+    judged: dict[str, str] = {}
+    reversed_texts: set[str] = set()
+    for text in texts:
+        judged[text], flip = judged_text(text) if mode == "rewrite" else (text, False)
+        if flip:
+            reversed_texts.add(text)
+    return judged, reversed_texts
 
 
 def assign_folds(data: TrainingData, k: int, seed: int) -> np.ndarray:
@@ -1058,7 +1125,7 @@ def _adapter_entry(folder: Path | None) -> dict[str, object] | None:
     files = sorted(p for p in folder.iterdir() if p.is_file())
     return {
         "folder": folder.name,
-        "files": {p.name: {"sha256": _sha256(p), "bytes": p.stat().st_size} for p in files},
+        "files": {p.name: {"sha256": file_sha256(p), "bytes": p.stat().st_size} for p in files},
     }
 
 
@@ -1127,9 +1194,8 @@ def _cross_validate(
     """Per fold: an adapter and a head trained on the other folds only; the baselines on the same folds."""
     weights = data.weights(hp.ms_weight)
     folds = assign_folds(data, k, seed)
-    labels = data.labels
+    labels, head_labels = data.labels, data.head_labels()
     ch_labels = np.array([LABELS.index(p.label) for p in data.challenge])
-    ch_related = ch_labels != 2
     oof = np.zeros((len(labels), len(LABELS)), dtype=np.float32)
     ch_logits: list[np.ndarray] = []
     fold_of_group = dict(zip(data.groups, folds, strict=True))
@@ -1141,11 +1207,15 @@ def _cross_validate(
         log.info("fold %d/%d: adapter, re-embedding, head", fold + 1, k)
         fold_data, _ = tune_encoder(data, held_out, seed + fold, hp, work_dir / f"fold-{fold}")
         features = fold_data.features()
-        head = fit_head(features[train_rows], labels[train_rows], weights[train_rows], seed + fold, hp)
-        oof[~train_rows] = head.logits(features[~train_rows])
-        ch_logits.append(head.logits(fold_data.challenge_features()))
-        probe_features = pair_features(fold_data.probe_norm_vectors, fold_data.probe_sentence_vectors)
-        probe_logits[probe_folds == fold] = head.logits(probe_features[probe_folds == fold])
+        head = fit_head(features[train_rows], head_labels[train_rows], weights[train_rows], seed + fold, hp)
+        # logits of the judged texts, swapped back where the judged text reversed a negation
+        oof[~train_rows] = swap_stance(head.logits(features[~train_rows]), data.reversed[~train_rows])
+        ch_logits.append(swap_stance(head.logits(fold_data.challenge_features()), data.challenge_reversed))
+        probe_features = pair_features(fold_data.probe_norm_vectors, fold_data.probe_judged_vectors)
+        in_fold = probe_folds == fold
+        probe_logits[in_fold] = swap_stance(
+            head.logits(probe_features[in_fold]), data.probe_reversed[in_fold]
+        )
 
     mfd = read_mfd(mfd_path)
     eval3 = np.isin(data.sources, EVAL3_SOURCES)
@@ -1173,8 +1243,10 @@ def _cross_validate(
         add("ece_all_uncalibrated", expected_calibration_error(raw, y))
         add("temperature", temperature)
         ch_probs = softmax(ch_logits[fold] / temperature)
-        add("challenge_accuracy", float((ch_probs.argmax(1) == ch_labels).mean()))
-        add("challenge_binary_accuracy", binary_accuracy(ch_probs[ch_related], ch_labels[ch_related]))
+        for name, rows in _challenge_rows(data):
+            add(f"{name}_accuracy", float((ch_probs[rows].argmax(1) == ch_labels[rows]).mean()))
+            related = rows & (ch_labels != 2)
+            add(f"{name}_binary_accuracy", binary_accuracy(ch_probs[related], ch_labels[related]))
         probe_probs = softmax(probe_logits[probe_folds == fold] / temperature)
         add("probe_near_false_violation_rate", float((probe_probs.argmax(1) == 0).mean()))
         add("probe_near_unrelated_rate", float((probe_probs.argmax(1) == 2).mean()))
@@ -1203,11 +1275,16 @@ def _cross_validate(
             add(f"{name}.ms_binary_accuracy", binary_accuracy(scores[ms_in_rows], y_rows[ms_in_rows]))
             add(f"{name}.eval3_accuracy", float((scores.argmax(1) == y_rows).mean()))
             add(f"{name}.eval3_macro_f1", macro_f1(scores.argmax(1), y_rows))
-            add(f"{name}.challenge_accuracy", float((ch_scores.argmax(1) == ch_labels).mean()))
-            add(
-                f"{name}.challenge_binary_accuracy",
-                binary_accuracy(ch_scores[ch_related], ch_labels[ch_related]),
-            )
+            for set_name, rows in _challenge_rows(data):
+                add(
+                    f"{name}.{set_name}_accuracy",
+                    float((ch_scores[rows].argmax(1) == ch_labels[rows]).mean()),
+                )
+                related = rows & (ch_labels != 2)
+                add(
+                    f"{name}.{set_name}_binary_accuracy",
+                    binary_accuracy(ch_scores[related], ch_labels[related]),
+                )
 
     report: dict[str, object] = {
         "folds": k,
@@ -1216,11 +1293,20 @@ def _cross_validate(
         "pairs": len(labels),
         "pairs_by_source": {s: int((data.sources == s).sum()) for s in sorted(set(data.sources))},
         "heldout_ms_norms_per_fold": [int((ms_rows & (folds == f)).sum() // 2) for f in range(k)],
-        "challenge_items": len(ch_labels),
+        "challenge_items": {name: int(rows.sum()) for name, rows in _challenge_rows(data)},
+        "negation": hp.negation,
+        "reversed_pairs": int(data.reversed.sum()),
         "probe_near_pairs": len(data.probes),
         "metrics": {name: _summary(values) for name, values in metrics.items()},
     }
     return CrossValidation(report, oof, folds, fit_temperature(oof, labels))
+
+
+def _challenge_rows(data: TrainingData) -> list[tuple[str, np.ndarray]]:
+    """(set name, boolean row mask) of each challenge set that has items."""
+    return [
+        (name, data.challenge_sets == name) for name in CHALLENGE_SETS if (data.challenge_sets == name).any()
+    ]
 
 
 def _resolve(data_dir: Path | None, cache_dir: Path | None) -> tuple[Path, Path]:
@@ -1252,10 +1338,6 @@ def cross_validate(
         "cross_validation": round(time.perf_counter() - prepared, 1),
     }
     return cv.report
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def train(
@@ -1316,17 +1398,26 @@ def _train_into(
         cv = _cross_validate(data, max(folds, 2), seed, hp, mfd_path, Path(work_dir))
     validated = time.perf_counter()
     data, adapter = tune_encoder(data, set(), seed, hp, out_dir)
-    head = fit_head(data.features(), data.labels, data.weights(hp.ms_weight), seed, hp)
+    head = fit_head(data.features(), data.head_labels(), data.weights(hp.ms_weight), seed, hp)
     head = HeadWeights(head.w1, head.b1, head.w2, head.b2, cv.temperature)
     finished = time.perf_counter()
 
-    ch_probs = softmax(head.logits(data.challenge_features()) / head.temperature)
-    ch_labels = np.array([LABELS.index(p.label) for p in data.challenge])
-    by_kind = {
-        kind: round(
-            float((ch_probs.argmax(1) == ch_labels)[[p.source == kind for p in data.challenge]].mean()), 4
-        )
-        for kind in sorted({p.source for p in data.challenge})
+    ch_probs = softmax(
+        swap_stance(head.logits(data.challenge_features()), data.challenge_reversed) / head.temperature
+    )
+    ch_right = ch_probs.argmax(1) == np.array([LABELS.index(p.label) for p in data.challenge])
+    kinds = np.array([p.source for p in data.challenge], dtype=object)
+    final_model = {
+        name: {
+            "file": f"tests/data/checker/{name}.jsonl",
+            "sha256": file_sha256(CHALLENGE_DIR / f"{name}.jsonl"),
+            "final_model_accuracy": round(float(ch_right[rows].mean()), 4),
+            "final_model_accuracy_by_kind": {
+                kind: round(float(ch_right[rows & (kinds == kind)].mean()), 4)
+                for kind in sorted(set(kinds[rows]))
+            },
+        }
+        for name, rows in _challenge_rows(data)
     }
 
     weights_path = out_dir / WEIGHTS_FILE
@@ -1342,16 +1433,14 @@ def _train_into(
         "feature_dim": int(head.w1.shape[0]),
         "temperature": head.temperature,
         "weights_file": WEIGHTS_FILE,
-        "weights_sha256": _sha256(weights_path),
+        "weights_sha256": file_sha256(weights_path),
         "weights_bytes": weights_path.stat().st_size,
         "hyperparameters": asdict(hp),
-        "training_data": [{"file": str(p.relative_to(data_dir)), "sha256": _sha256(p)} for p in data.files],
-        "challenge_set": {
-            "file": "tests/data/checker/challenge.jsonl",
-            "sha256": _sha256(DEFAULT_CHALLENGE),
-            "final_model_accuracy": round(float((ch_probs.argmax(1) == ch_labels).mean()), 4),
-            "final_model_accuracy_by_kind": by_kind,
-        },
+        "training_data": [
+            {"file": str(p.relative_to(data_dir)), "sha256": file_sha256(p)} for p in data.files
+        ],
+        "negation": hp.negation,
+        "challenge_sets": final_model,
         "cross_validation": cv.report,
         "seconds": {
             "data_and_embeddings": round(prepared - started, 1),

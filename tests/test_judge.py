@@ -45,7 +45,8 @@ def judge() -> NormJudge:
 
 
 def _probs(judge: NormJudge, norms: list[str], sentences: list[str]) -> np.ndarray:
-    return judge.judge(judge.embed_norms(norms), judge.embed_sentences(sentences))
+    """Row-aligned (norm, sentence) probabilities, the sentences read as the checker reads them."""
+    return judge.judge_reading(judge.embed_norms(norms), judge.read(sentences), range(len(sentences)))
 
 
 # The brief's own examples: a negated or refused wrong is compliance, a how-to is a violation.
@@ -263,9 +264,59 @@ def test_a_failed_training_run_leaves_the_old_model_as_it_was(
     def disk_full(path: Path) -> str:  # fails once the new adapter and head are written
         raise OSError(f"{path}: input/output error")
 
-    monkeypatch.setattr(training, "_sha256", disk_full)
+    monkeypatch.setattr(training, "file_sha256", disk_full)
     with pytest.raises(OSError, match="input/output error"):
         train(out, seed=6, folds=2, data_dir=MINI, cache_dir=tmp_path / "cache", hp=hp)
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before, "the old model (adapter included) was changed by a failed run"
     assert {p.name for p in tmp_path.iterdir()} == {"model", "cache"}, "a staging folder was left behind"
+
+
+def test_training_with_negation_rewrite_learns_affirmatives_with_swapped_labels(tmp_path: Path) -> None:
+    """With negation="rewrite" the head learns each negated sentence as its affirmative with violates and
+    follows swapped, the baselines still read the sentence as written, and the judge it writes reads
+    negations the same way at check time."""
+    from normkg.reasoning.negation import judged_text
+
+    hp = HyperParameters(epochs=1, hidden=8, adapter=AdapterParameters(epochs=0), negation="rewrite")
+    data = build_training_data(MINI, seed=5, hp=hp, cache_dir=tmp_path / "cache")
+    assert data.reversed.any() and not data.reversed.all()
+    head_labels = data.head_labels()
+    for row in np.flatnonzero(data.reversed)[:50]:
+        pair = data.pairs[row]
+        affirmative, flipped = judged_text(pair.text)
+        assert flipped and data.sentence_list[data.judged_index[row]] == affirmative
+        assert data.sentence_list[data.sentence_index[row]] == pair.text
+        assert LABELS[head_labels[row]] is {
+            Verdict.VIOLATES: Verdict.FOLLOWS,
+            Verdict.FOLLOWS: Verdict.VIOLATES,
+        }.get(pair.label, pair.label)
+    kept = ~data.reversed
+    assert np.array_equal(head_labels[kept], data.labels[kept])
+    assert np.array_equal(data.judged_index[kept], data.sentence_index[kept])
+
+    manifest = train(tmp_path / "m", seed=5, folds=2, data_dir=MINI, cache_dir=tmp_path / "cache", hp=hp)
+    assert manifest["negation"] == "rewrite" and manifest["cross_validation"]["reversed_pairs"] > 0
+    loaded = NormJudge.load(tmp_path / "m")
+    assert loaded.negation == "rewrite" and loaded.negation_of("I won't cheat.") is not None
+
+
+def test_a_head_or_adapter_from_another_run_is_refused(tmp_path: Path) -> None:
+    """The manifest's checksums tie the head and the adapter to the run that trained them."""
+    import shutil
+
+    from normkg.reasoning.judge import MODEL_DIR
+
+    model = tmp_path / "model"
+    shutil.copytree(MODEL_DIR, model)
+    assert NormJudge.load(model).manifest == NormJudge.load().manifest, "an intact copy loads"
+    weights = np.load(model / "judge.npz")
+    changed = {k: weights[k] for k in weights.files}
+    changed["b2"] = changed["b2"] + 1.0
+    np.savez_compressed(model / "judge.npz", **changed)
+    with pytest.raises(ConfigError, match="judge.npz: its sha256 differs"):
+        NormJudge.load(model)
+    shutil.copy(MODEL_DIR / "judge.npz", model / "judge.npz")
+    (model / "adapter" / "adapter_model.safetensors").unlink()
+    with pytest.raises(ConfigError, match="adapter_model.safetensors: missing"):
+        NormJudge.load(model)
