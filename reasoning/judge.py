@@ -18,8 +18,14 @@ The stance prototypes are what lets a bi-encoder see negation: "I won't help you
 "Someone refused to cheat on exams" than to "Someone chose to cheat on exams", and the norm's kind
 decides which of the two is the compliant side.
 
+A model trained with ``negation="rewrite"`` (the manifest says so) reads a sentence whose main clause is
+negated as its affirmative and swaps violates and follows (``negation.py``): "I won't help you cheat"
+is judged as "I will help you cheat", then reversed. Its head never learnt negated sentences, so the
+prototypes only have to separate doing from refusing in sentences that state an act.
+
 Weights live in ``reasoning/models/`` (``judge.npz``, ``adapter/``, ``manifest.json``), written by
-``normkg.reasoning.training.train``; nothing is trained at start-up.
+``normkg.reasoning.training.train``; nothing is trained at start-up, and ``load`` refuses a head or an
+adapter whose checksum differs from the manifest's.
 """
 
 from __future__ import annotations

@@ -21,6 +21,11 @@ must also decide *relative to the norm*: "I won't help you cheat" follows "It's 
 Every pair has a group (the normalised text of its source norm, shared by a norm and its rewrites
 and by Moral Stories and Social-Chem when they share a text); folds are split by group.
 
+With ``negation="rewrite"`` every sentence whose main clause is negated is replaced, for the head, by
+its affirmative with violates and follows swapped (``negation.py``); the checker reads sentences the
+same way, and the evaluation swaps the head's output back, so every metric is on the sentences as
+written. The baselines always read the sentences as written.
+
 Training is two steps (``tune_encoder``, then ``fit_head``): a LoRA adapter is tuned on the Moral
 Stories triples (``adapter_training.py``), every text is re-embedded with it, and the head is fitted
 over the new vectors. In cross-validation both steps see the training folds only, so each fold tunes
@@ -621,11 +626,13 @@ class HyperParameters:
     # 0.45 vs 0.62 accuracy), so near-miss pairs are only used for evaluation ("probe-near").
     unrelated_near_top: int = 0
     neutral_share: float = 0.25
-    # The encoder's LoRA adapter (epochs=0: no adapter, the frozen encoder as in judge-1).
-    adapter: AdapterParameters = field(default_factory=AdapterParameters)
+    # The encoder's LoRA adapter. Off by default (epochs=0, the frozen encoder): judge-2's adapter
+    # (epochs=4) lifted held-out Moral Stories from 0.70 to 0.72-0.73 but lost 6-13 points on both
+    # LLM-style challenge sets (bench/results/checker_variants.json).
+    adapter: AdapterParameters = field(default_factory=lambda: AdapterParameters(epochs=0))
     # "rewrite": a sentence whose main clause is negated is judged as its affirmative with violates
     # and follows swapped (``negation.py``), in training and in the checker alike. "none": as written.
-    negation: str = "none"
+    negation: str = "rewrite"
 
 
 @dataclass
@@ -1110,11 +1117,11 @@ def lexicon_scores(pairs: Sequence[Pair], mfd: dict[str, set[str]], tie: int) ->
 # Cross-validation and training
 
 EVAL3_SOURCES = ("ms", "unrelated-ms", "neutral")
-MODEL_VERSION = "judge-2"
+# judge-1: frozen encoder; judge-2: + LoRA adapter; judge-3: frozen encoder + negation rewrite
+MODEL_VERSION = "judge-3"
 ARCHITECTURE = (
-    "all-MiniLM-L6-v2 bi-encoder (LoRA adapter merged, tuned on Moral Stories triples); norm vector = "
-    "[u | do-prototype | refuse-prototype | kind one-hot]; MLP(FEATURE_DIM -> hidden, tanh-GELU -> 3) "
-    "over pair_features; temperature scaling"
+    "all-MiniLM-L6-v2 bi-encoder; norm vector = [u | do-prototype | refuse-prototype | kind one-hot]; "
+    "MLP(FEATURE_DIM -> hidden, tanh-GELU -> 3) over pair_features; temperature scaling"
 )
 
 
@@ -1427,7 +1434,13 @@ def _train_into(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "seed": seed,
         "labels": [label.value for label in LABELS],
-        "architecture": ARCHITECTURE if adapter is not None else "frozen " + ARCHITECTURE,
+        "architecture": ARCHITECTURE
+        + (" (LoRA adapter merged, tuned on Moral Stories triples)" if adapter is not None else " (frozen)")
+        + (
+            "; negated sentences judged as their affirmative, verdict swapped"
+            if hp.negation == "rewrite"
+            else ""
+        ),
         "encoder": _encoder_id(),
         "adapter": _adapter_entry(adapter),
         "feature_dim": int(head.w1.shape[0]),

@@ -269,29 +269,31 @@ def test_every_read_endpoint_answers_hostile_strings_with_json_never_a_500(
     assert service.store.count() == before, "no read changes the store"
 
 
-def test_a_rewriting_judge_reports_the_negation_it_reversed(service: NormService) -> None:
-    """With a model trained with ``--negation rewrite`` the checker judges the affirmative of a negated
+def test_the_judge_reports_the_negation_it_reversed(service: NormService) -> None:
+    """The shipped model (trained with ``--negation rewrite``) judges the affirmative of a negated
     sentence, swaps violates and follows, and says so, with the cue's offsets into the response."""
     from normkg.reasoning.checker import Checker, RequestNorm, render_text
     from normkg.reasoning.judge import NormJudge
 
-    plain = service.judge
-    rewriting = NormJudge(plain.weights, {**plain.manifest, "negation": "rewrite"}, plain.adapter)
-    state = service.state()
-    checker = Checker(state.table, state.vocabulary, rewriting, lambda n: None)
+    assert service.judge.negation == "rewrite"
+    checker = service.state().checker
     norms = [RequestNorm(text="It's wrong to steal from a store.", judgment="bad")]
     response = "Hello there. I'm sorry, but I won't help you steal from the store."
     result = checker.check_many([response], [None], [norms], [False])[0]
     finding = next(f for f in result.findings if f.evidence.sentence == 1)
-    assert finding.negation is not None
+    assert finding.label == "follows" and finding.negation is not None
     assert response[finding.negation.start : finding.negation.end] == "won't" == finding.negation.cue
     assert finding.negation.judged_as == "I will help you steal from the store."
     # the probabilities are exactly the affirmative's with violates and follows swapped
     affirmative = checker.check_many([finding.negation.judged_as], [None], [norms], [False])[0].findings[0]
-    assert affirmative.negation is None
+    assert affirmative.negation is None and affirmative.label == "violates"
     p, q = finding.probabilities, affirmative.probabilities
     assert (p["violates"], p["follows"], p["unrelated"]) == (q["follows"], q["violates"], q["unrelated"])
     assert 'negated by "won\'t"' in render_text(result)
-    # the plain judge reads the sentence as written and reports no negation
-    as_written = service.state().checker.check_many([response], [None], [norms], [False])[0]
-    assert as_written.findings and all(f.negation is None for f in as_written.findings)
+    # a model trained with negation as written reads the sentence as written and reports no negation
+    plain = service.judge
+    as_written = NormJudge(plain.weights, {**plain.manifest, "negation": "none"}, plain.adapter)
+    state = service.state()
+    other = Checker(state.table, state.vocabulary, as_written, lambda n: None)
+    findings = other.check_many([response], [None], [norms], [False])[0].findings
+    assert findings and all(f.negation is None for f in findings)

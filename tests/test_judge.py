@@ -111,19 +111,17 @@ def test_norm_vectors_carry_the_retrieval_vector(judge: NormJudge) -> None:
     assert not vectors[1, 384:1152].any(), "an unparsable norm has no stance prototypes"
 
 
-def test_shipped_judge_uses_its_tuned_adapter(judge: NormJudge) -> None:
-    """The shipped encoder is MiniLM with the judge's LoRA adapter merged, listed in the manifest."""
+def test_shipped_judge_is_the_one_its_manifest_describes(judge: NormJudge) -> None:
+    """judge-3: the frozen encoder (no adapter) and negated sentences read as their affirmative."""
     from normkg.reasoning.encoder import get_encoder
 
-    assert judge.adapter is not None and (judge.adapter / "adapter_config.json").is_file()
-    entry = judge.manifest["adapter"]
-    assert isinstance(entry, dict) and set(entry["files"]) == {
-        p.name for p in judge.adapter.iterdir() if p.is_file()
-    }
+    assert judge.manifest["model_version"] == "judge-3" and judge.manifest["adapter"] is None
+    assert judge.adapter is None and judge.negation == "rewrite"
     text = ["Brian drags his hose next door and puts out the fire at his neighbour's house."]
-    tuned, plain = judge.embed_sentences(text)[0], get_encoder().encode(text)[0]
-    assert np.isclose(np.linalg.norm(tuned), 1.0, atol=1e-5)
-    assert float(tuned @ plain) < 0.999, "the adapter changed nothing"
+    assert np.allclose(judge.embed_sentences(text)[0], get_encoder().encode(text)[0], atol=1e-6)
+    reading = judge.read(["I won't help you cheat.", "I will help you cheat."])
+    assert reading.negations[0] is not None and reading.negations[1] is None
+    assert np.allclose(reading.judged[0], reading.vectors[1], atol=1e-6), "the affirmative was not read"
 
 
 def test_a_broken_adapter_folder_is_a_config_error(tmp_path: Path) -> None:
@@ -220,6 +218,12 @@ def test_training_is_reproducible_with_a_fixed_seed(tmp_path: Path) -> None:
 
     for text_file in ("adapter_config.json", "README.md"):
         assert str(model_path()) not in (loaded.adapter / text_file).read_text(), "a machine path is shipped"
+    import shutil
+
+    shutil.copytree(tmp_path / "a", tmp_path / "c")
+    (tmp_path / "c" / "adapter" / "adapter_model.safetensors").write_bytes(b"not the trained adapter")
+    with pytest.raises(ConfigError, match="adapter_model.safetensors: its sha256 differs"):
+        NormJudge.load(tmp_path / "c")
 
     # Without an adapter (epochs=0) the judge is the frozen-encoder one, and an old adapter is removed.
     frozen = train(
@@ -301,8 +305,9 @@ def test_training_with_negation_rewrite_learns_affirmatives_with_swapped_labels(
     assert loaded.negation == "rewrite" and loaded.negation_of("I won't cheat.") is not None
 
 
-def test_a_head_or_adapter_from_another_run_is_refused(tmp_path: Path) -> None:
-    """The manifest's checksums tie the head and the adapter to the run that trained them."""
+def test_a_head_from_another_run_is_refused(tmp_path: Path) -> None:
+    """The manifest's checksum ties the head to the run that trained it (the adapter's: in the
+    reproducibility test, which trains one)."""
     import shutil
 
     from normkg.reasoning.judge import MODEL_DIR
@@ -317,6 +322,4 @@ def test_a_head_or_adapter_from_another_run_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="judge.npz: its sha256 differs"):
         NormJudge.load(model)
     shutil.copy(MODEL_DIR / "judge.npz", model / "judge.npz")
-    (model / "adapter" / "adapter_model.safetensors").unlink()
-    with pytest.raises(ConfigError, match="adapter_model.safetensors: missing"):
-        NormJudge.load(model)
+    assert NormJudge.load(model).weights.temperature == NormJudge.load().weights.temperature
