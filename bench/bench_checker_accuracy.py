@@ -1,8 +1,8 @@
 """Accuracy and cost of the norm judge: cross-validation next to the two baselines, plus inference timing.
 
 Run: ``.venv/bin/python bench/bench_checker_accuracy.py [--folds 5] [--seed 13] [--from-manifest]``.
-Writes bench/results/checker_accuracy.json. Cross-validation trains a LoRA adapter and a head per
-fold and re-embeds every training text with each adapter: about 35 minutes on 2 cores for 5 folds.
+Writes bench/results/checker_accuracy.json. Cross-validation trains a head per fold (about 6 minutes
+on 2 cores for 5 folds; with a LoRA adapter per fold, as for judge-2, about 40).
 ``--from-manifest`` reports the cross-validation that ``normkg train`` ran for the shipped model
 (same code, seed and folds) instead of running it again. Timing uses the shipped model.
 """

@@ -94,6 +94,12 @@ HEADLINES = (
         "bench_checker_accuracy.cross_validation.metrics.zero_shot.ms_binary_accuracy.mean",
         "beat both baselines",
     ),
+    (
+        "checker, fresh LLM-style challenge set, v-f",
+        "bench_checker_accuracy.cross_validation.metrics.challenge_fresh_binary_accuracy.mean",
+        "bench_checker_accuracy.cross_validation.metrics.zero_shot.challenge_fresh_binary_accuracy.mean",
+        "beat both baselines",
+    ),
     ("checker ECE", "bench_checker_accuracy.cross_validation.metrics.ece_all.mean", None, "low"),
     (
         "load: mixed req/s",
