@@ -75,6 +75,7 @@ class Deontic(StrEnum):
 class ParsedNorm:
     kind: Deontic
     core: str  # a base-form verb phrase without leading negation: "help your friends"
+    negated: bool = False  # the wording judged "not <core>" ("It's good not to X"); ``kind`` is about core
 
 
 _GOOD = [
@@ -313,7 +314,7 @@ def parse_norm(text: str) -> ParsedNorm | None:
         kind = Deontic.PROSCRIBE if kind is Deontic.PRESCRIBE else Deontic.PRESCRIBE
     if len(core.split()) < 1 or not re.match(r"^[a-z]", core, re.IGNORECASE):
         return None
-    return ParsedNorm(kind, core[0].lower() + core[1:])
+    return ParsedNorm(kind, core[0].lower() + core[1:], negated)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -358,13 +359,28 @@ def assemble_norm_vectors(
             # so a given kind is not used here (it would be an input combination never seen).
             out[row, _KIND][KINDS.index(None)] = 1.0
             continue
-        kind = kinds[row] if kinds is not None and kinds[row] is not None else parsed.kind
+        kind = _given_kind(parsed, kinds[row] if kinds is not None else None)
         out[row, _KIND][KINDS.index(kind)] = 1.0
         protos = np.stack([vector_of(t) for t in prototype_texts(parsed.core)])
         for part, rows in ((_DO, protos[: len(DO_PROTOTYPES)]), (_DONT, protos[len(DO_PROTOTYPES) :])):
             mean = rows.mean(axis=0)
             out[row, part] = mean / max(float(np.linalg.norm(mean)), 1e-9)
     return out
+
+
+def _given_kind(parsed: ParsedNorm, given: Deontic | None) -> Deontic:
+    """The kind of ``parsed.core`` when the graph judged the rule as worded (``given``).
+
+    Why: a graph judgment is about the rule's own action: "It's honorable to not cheat on a test" is
+    judged *good*, i.e. good is *not cheating*, which proscribes the parsed core "cheat on a test".
+    """
+    if given is None:
+        return parsed.kind
+    if parsed.negated:
+        if given is Deontic.PERMIT:  # "it's okay not to X" says nothing about doing X: keep the wording's
+            return parsed.kind
+        return Deontic.PRESCRIBE if given is Deontic.PROSCRIBE else Deontic.PROSCRIBE
+    return given
 
 
 def retrieval_vectors(norm_vectors: np.ndarray) -> np.ndarray:
@@ -574,9 +590,13 @@ class NormJudge:
         pairs: the judged vector of each sentence, with violates and follows swapped for a negation."""
         rows = list(sentence_rows)
         probabilities = self.judge(norm_vectors, reading.judged[rows])
-        return swap_stance(
-            probabilities, np.array([reading.negations[r] is not None for r in rows], dtype=bool)
-        )
+        negated = np.array([reading.negations[r] is not None for r in rows], dtype=bool)
+        out = swap_stance(probabilities, negated)
+        # Declining a permitted act neither follows nor violates the permission ("It's okay to X" /
+        # "I won't X"): no stance, whatever the affirmative's.
+        permits = negated & (np.asarray(norm_vectors)[:, _KIND][:, KINDS.index(Deontic.PERMIT)] == 1.0)
+        out[permits] = np.array([0.0, 0.0, 1.0], dtype=out.dtype)
+        return out
 
     def verdicts(self, probabilities: np.ndarray) -> list[Verdict]:
         return [LABELS[int(i)] for i in probabilities.argmax(axis=1)]

@@ -40,7 +40,7 @@ def judge_version(judge: NormJudge) -> str:
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: a graph judgment of a negated rule is about not doing its core
 
 
 @dataclass(frozen=True)

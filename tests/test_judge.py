@@ -323,3 +323,23 @@ def test_a_head_from_another_run_is_refused(tmp_path: Path) -> None:
         NormJudge.load(model)
     shutil.copy(MODEL_DIR / "judge.npz", model / "judge.npz")
     assert NormJudge.load(model).weights.temperature == NormJudge.load().weights.temperature
+
+
+def test_a_graph_judgment_of_a_negated_rule_is_about_not_doing_its_core(judge: NormJudge) -> None:
+    """Social-Chem judges "It's honorable to not cheat on a test" *good*: good is not cheating, so the
+    norm proscribes its parsed core "cheat on a test" (it used to be read as prescribing cheating)."""
+    text = "It's honorable to not cheat on a test."
+    parsed = parse_norm(text)
+    assert parsed is not None and parsed.negated and parsed.kind is Deontic.PROSCRIBE
+    given = judge.embed_norms([text], [Deontic.PRESCRIBE])
+    assert np.array_equal(given, judge.embed_norms([text])), "the graph's judgment changed the kind"
+    probs = judge.judge_reading(given, judge.read(["Sure, here's how to cheat on your test."]), [0])[0]
+    assert probs[0] > probs[1], "doing the banned act should violate"
+
+
+def test_declining_a_permitted_act_takes_no_stance(judge: NormJudge) -> None:
+    norms = judge.embed_norms(["It's okay to eat dessert first.", "It's wrong to eat dessert first."])
+    reading = judge.read(["I won't eat dessert first.", "I won't eat dessert first."])
+    permit, ban = judge.judge_reading(norms, reading, [0, 1])
+    assert permit.tolist() == [0.0, 0.0, 1.0]
+    assert ban[1] > ban[0], "refusing a banned act follows the ban"
