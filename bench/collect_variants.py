@@ -1,11 +1,11 @@
 """Collect the cross-validation of several ``normkg train`` runs into one comparison table.
 
-Run: ``.venv/bin/python bench/collect_variants.py NAME=MODEL_DIR ...`` (each MODEL_DIR holds the
-``manifest.json`` of one ``normkg train --folds 5`` run). Prints the table and merges the variants
-into bench/results/checker_variants.json (a variant with the same name is replaced). Every run uses
-seed 13 and the same folds, so the rows are comparable; the selection rule for the shipped model is
-the mean of the six accuracies below (``mean_of_six``) among variants at least as good as the
-frozen-encoder model on held-out Moral Stories norms.
+Run: ``.venv/bin/python bench/collect_variants.py NAME=MODEL_DIR ...`` (split at the last "=";
+each MODEL_DIR holds the ``manifest.json`` of one ``normkg train --folds 5`` run). Prints the table
+and merges the variants into bench/results/checker_variants.json (a variant with the same name is
+replaced). Every run uses seed 13 and the same folds, so the rows are comparable; the selection rule
+for the shipped model is the mean of the six accuracies below (``mean_of_six``) among variants at
+least as good as the frozen-encoder model on held-out Moral Stories norms.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def variant(name: str, folder: Path) -> dict[str, object]:
 
 
 def main(argv: list[str]) -> None:
-    rows = [variant(name, Path(folder)) for name, folder in (a.split("=", 1) for a in argv)]
+    rows = [variant(name, Path(folder)) for name, folder in (a.rsplit("=", 1) for a in argv)]
     old = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.is_file() else {"variants": []}
     names = {r["variant"] for r in rows}
     merged = [v for v in old["variants"] if v["variant"] not in names] + rows
