@@ -2,26 +2,26 @@
 
 Architecture (why): the checker may spend about one MiniLM forward pass per sentence, so the judge
 never encodes a (norm, sentence) pair jointly. A sentence is represented by its plain MiniLM vector --
-the very vector retrieval uses, so judging costs no extra encoder pass. A norm is represented at
+the very vector retrieval uses, so judging costs no extra encoder pass (a negated sentence costs one
+more, for its affirmative; see below). A norm is represented at
 ingest by its MiniLM vector plus two *stance prototypes*: the mean vectors of sentences that do its
 verb phrase X ("Someone chose to X.") and that refuse it ("Someone refused to X."), and its deontic
 kind (prescribe / proscribe / permit / unknown), parsed from its wording or given by the graph. A
 small MLP reads [u, v, u*v, |u-v|, v*(do-dont), kind*v*(do-dont), kind, cosines] and outputs three
 logits; a temperature fitted on out-of-fold predictions makes them calibrated probabilities.
 
-The encoder is all-MiniLM-L6-v2 with a small LoRA adapter merged in (``models/adapter/``), tuned on
-Moral Stories (norm, moral action, immoral action) triples so that the vectors carry what an action
-is like morally, which frozen MiniLM vectors carry poorly (about 0.70 accuracy on unseen norms with
-any head). Retrieval uses the same vectors, so a sentence still costs one forward pass.
+The shipped judge-3 uses frozen all-MiniLM-L6-v2. A model may instead carry a small LoRA adapter
+(``normkg train --adapter-epochs 4``, as judge-2 did) tuned on Moral Stories (norm, moral action,
+immoral action) triples; it is merged into the encoder at load, and retrieval uses the same vectors.
+It lifts held-out Moral Stories (frozen vectors stop near 0.70 with any head) but loses on LLM-style
+sentences, which is why it is off.
 
-The stance prototypes are what lets a bi-encoder see negation: "I won't help you cheat" is closer to
-"Someone refused to cheat on exams" than to "Someone chose to cheat on exams", and the norm's kind
-decides which of the two is the compliant side.
-
-A model trained with ``negation="rewrite"`` (the manifest says so) reads a sentence whose main clause is
-negated as its affirmative and swaps violates and follows (``negation.py``): "I won't help you cheat"
-is judged as "I will help you cheat", then reversed. Its head never learnt negated sentences, so the
-prototypes only have to separate doing from refusing in sentences that state an act.
+A sentence whose main clause is negated is read as its affirmative, and violates and follows are
+swapped (``negation.py``, for a model trained with ``negation="rewrite"``, as the manifest says):
+"I won't help you cheat" is judged as "I will help you cheat", then reversed. Declining a permitted act
+takes no stance. The stance prototypes then only separate doing from refusing in sentences that state
+an act ("Someone chose to cheat" / "Someone refused to cheat"), with the norm's kind deciding which
+side complies.
 
 Weights live in ``reasoning/models/`` (``judge.npz``, ``adapter/``, ``manifest.json``), written by
 ``normkg.reasoning.training.train``; nothing is trained at start-up, and ``load`` refuses a head or an
