@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from normkg.reasoning.judge import MANIFEST_FILE, MODEL_DIR, NormJudge
-from normkg.reasoning.training import cross_validate
+from normkg.reasoning.training import CHALLENGE_DIR, CHALLENGE_SETS, cross_validate, read_challenge
 from normkg.settings import CHECKOUT_ROOT
 
 RESULTS = CHECKOUT_ROOT / "bench" / "results" / "checker_accuracy.json"
@@ -136,15 +136,14 @@ def against_the_graph() -> dict[str, object]:
     service = NormService(store, Settings(store=store.url, cache_dir=cache_dir))
     checker = service.state().checker
     result: dict[str, object] = {"norms": len(service.state().index)}
-    for name in ("challenge", "challenge_fresh"):
-        lines = (CHECKOUT_ROOT / "tests" / "data" / "checker" / f"{name}.jsonl").read_text().splitlines()
-        items = [json.loads(line) for line in lines if line.strip()]
+    for name in CHALLENGE_SETS:
+        items = read_challenge(CHALLENGE_DIR / f"{name}.jsonl")
         n = len(items)
-        checked = checker.check_many([i["text"] for i in items], [None] * n, [[]] * n, [True] * n)
+        checked = checker.check_many([i.text for i in items], [None] * n, [[]] * n, [True] * n)
         flagged: dict[str, list[bool]] = {}
         for item, answer in zip(items, checked, strict=True):
             hit = any(f.label == "violates" for f in answer.findings)
-            flagged.setdefault(item["label"], []).append(hit)
+            flagged.setdefault(item.label.value, []).append(hit)
         result[name] = {label: round(statistics.fmean(hits), 3) for label, hits in sorted(flagged.items())}
     store.close()
     return result

@@ -272,9 +272,7 @@ class Checker:
                     cand.defeated_by = list(admitted.defeated_by(cand))
                 if cand.defeated:
                     continue
-                finding = self._finding(cand, label, p, sim, evidence[si], pool)
-                finding.negation = _negation_out(read.negations[si], evidence[si])
-                findings.append(finding)
+                findings.append(self._finding(cand, label, p, sim, evidence[si], pool, read.negations[si]))
         findings.sort(key=lambda f: (f.evidence.sentence, f.label != "violates", -f.probability))
         if any(f.label == "violates" for f in findings):
             verdict: Literal["violation", "consistent", "no_applicable_norm"] = "violation"
@@ -291,7 +289,14 @@ class Checker:
         )
 
     def _finding(
-        self, cand: Candidate, label: Verdict, p: np.ndarray, sim: float, evidence: Evidence, pool: _Pool
+        self,
+        cand: Candidate,
+        label: Verdict,
+        p: np.ndarray,
+        sim: float,
+        evidence: Evidence,
+        pool: _Pool,
+        negation: Negation | None,
     ) -> Finding:
         probabilities = {name.value: round(float(v), 4) for name, v in zip(LABELS, p, strict=True)}
         admitted = pool.admitted
@@ -315,6 +320,7 @@ class Checker:
             probabilities=probabilities,
             similarity=round(sim, 4),
             evidence=evidence,
+            negation=_negation_out(negation, evidence),
             norm=self._ref(cand.norm, pool.refs),
             frame=frame_out(cand.match),
             defeated_alternatives=defeated,

@@ -23,7 +23,8 @@ takes no stance. The stance prototypes then only separate doing from refusing in
 an act ("Someone chose to cheat" / "Someone refused to cheat"), with the norm's kind deciding which
 side complies.
 
-Weights live in ``reasoning/models/`` (``judge.npz``, ``adapter/``, ``manifest.json``), written by
+Weights live in ``reasoning/models/`` (``judge.npz``, ``manifest.json``, and ``adapter/`` for a model
+that has one), written by
 ``normkg.reasoning.training.train``; nothing is trained at start-up, and ``load`` refuses a head or an
 adapter whose checksum differs from the manifest's.
 """
@@ -462,6 +463,24 @@ def swap_stance(values: np.ndarray, reversed_rows: np.ndarray) -> np.ndarray:
     return out
 
 
+# A logit that softmax turns into exactly 0 next to any real one.
+_NO_STANCE_LOGIT = -1e4
+
+
+def reverse_negations(logits: np.ndarray, negated: np.ndarray, norm_vectors: np.ndarray) -> np.ndarray:
+    """Logits for sentences as written, from the head's logits of their judged texts: violates and
+    follows swapped where a negated sentence was judged as its affirmative, and no stance at all where
+    such a sentence meets a permission ("It's okay to X" / "I won't X" neither follows nor violates).
+
+    The one place that turns a judgment of the affirmative into one of the sentence: the checker and
+    the cross-validation both go through it.
+    """
+    out = swap_stance(logits, negated)
+    permits = np.asarray(norm_vectors)[:, _KIND][:, KINDS.index(Deontic.PERMIT)] == 1.0
+    out[np.asarray(negated, dtype=bool) & permits, :2] = _NO_STANCE_LOGIT
+    return out
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -589,14 +608,9 @@ class NormJudge:
         """Probabilities (n, 3) of row-aligned (norm, sentence ``sentence_rows[i]`` of ``reading``)
         pairs: the judged vector of each sentence, with violates and follows swapped for a negation."""
         rows = list(sentence_rows)
-        probabilities = self.judge(norm_vectors, reading.judged[rows])
         negated = np.array([reading.negations[r] is not None for r in rows], dtype=bool)
-        out = swap_stance(probabilities, negated)
-        # Declining a permitted act neither follows nor violates the permission ("It's okay to X" /
-        # "I won't X"): no stance, whatever the affirmative's.
-        permits = negated & (np.asarray(norm_vectors)[:, _KIND][:, KINDS.index(Deontic.PERMIT)] == 1.0)
-        out[permits] = np.array([0.0, 0.0, 1.0], dtype=out.dtype)
-        return out
+        logits = self.logits(norm_vectors, reading.judged[rows])
+        return softmax(reverse_negations(logits, negated, norm_vectors))
 
     def verdicts(self, probabilities: np.ndarray) -> list[Verdict]:
         return [LABELS[int(i)] for i in probabilities.argmax(axis=1)]

@@ -11,9 +11,9 @@ Rules, not a parser, because the cues of English negation are few and closed (no
 one, nothing, refuse, unable, avoid, no need) and spaCy's parser would cost ~15 ms per response. The
 rules decline (return None) whenever the negation's scope is unclear: no cue in the main clause, a
 cue only in a leading subordinate clause ("If you can't pay, ..."), or a fixed phrase that is not a
-negation of the act ("not only", "no matter", "can't wait"). Every cue in the sentence is turned
-positive, so a reason clause stays coherent: "Don't bother helping him; his problems are not your
-concern" -> "Do bother helping him; his problems are your concern".
+negation of the act ("not only", "no matter", "can't wait"). Only the main clause is kept, with its
+cues turned positive: "You don't need to give back the camera; he forgot he lent it" -> "You do need
+to give back the camera." (keeping the reason clause made the affirmative contradict itself).
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ class Negation:
     cue: str  # the main clause's negation as written: "won't"
     start: int  # character offsets of ``cue`` in the sentence
     end: int
-    affirmative: str  # the sentence with every negation cue turned positive
+    affirmative: str  # the main clause with its negation cues turned positive
 
 
 def _normalised(text: str) -> str:
@@ -146,23 +146,16 @@ def _main_clause(text: str) -> tuple[int, int] | None:
 
 
 def _cues(text: str) -> list[re.Match[str]]:
-    idioms = [(m.start(), m.end()) for m in _IDIOMS.finditer(text)]
-    found = [m for m in _CLITIC.finditer(text)]
-    taken = [(m.start(), m.end()) for m in found]
-    for m in _CUE.finditer(text):
-        spans = idioms + taken
-        if not any(a < m.end() and m.start() < b for a, b in spans):
-            found.append(m)
+    """Negation cues in order, without those inside idioms or already matched as clitics ("'s not")."""
+    found = list(_CLITIC.finditer(text))
+    spans = [(m.start(), m.end()) for m in [*_IDIOMS.finditer(text), *found]]
+    found += [m for m in _CUE.finditer(text) if not any(a < m.end() and m.start() < b for a, b in spans)]
     return sorted(found, key=lambda m: m.start())
 
 
 def _positive(cue: str) -> str:
     key = re.sub(r"\s+", " ", cue.lower())
-    if key.startswith("'"):
-        return key.split()[0]
-    if key.endswith(" not") and key[:-4] in _POSITIVE.values() and key not in _POSITIVE:
-        return key[:-4]
-    return _POSITIVE[key]
+    return key.split()[0] if key.startswith("'") else _POSITIVE[key]
 
 
 def _cased(word: str, like: str) -> str:

@@ -69,6 +69,7 @@ from normkg.reasoning.judge import (
     pair_features,
     parse_norm,
     prototype_texts,
+    reverse_negations,
     softmax,
     swap_stance,
 )
@@ -679,12 +680,13 @@ class TrainingData:
             ),
         )
 
+    def pair_norm_vectors(self, rows: np.ndarray) -> np.ndarray:
+        return self.norm_vectors[self.norm_index[rows]]
+
     def features(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Head input of the pairs, from the judged text of each sentence."""
         rows = np.arange(len(self.pairs)) if rows is None else rows
-        return pair_features(
-            self.norm_vectors[self.norm_index[rows]], self.sentence_vectors[self.judged_index[rows]]
-        )
+        return pair_features(self.pair_norm_vectors(rows), self.sentence_vectors[self.judged_index[rows]])
 
     def head_labels(self) -> np.ndarray:
         """The labels the head learns: those of the judged texts (swapped where a negation was)."""
@@ -693,8 +695,13 @@ class TrainingData:
     def weights(self, ms_weight: float) -> np.ndarray:
         return np.where(np.isin(self.sources, MS_SOURCES), ms_weight, 1.0).astype(np.float32)
 
-    def challenge_features(self) -> np.ndarray:
-        return pair_features(self.challenge_norm_vectors, self.challenge_judged_vectors)
+    def challenge_logits(self, head: HeadWeights) -> np.ndarray:
+        """The head's logits for the challenge items as written (negations reversed)."""
+        logits = head.logits(pair_features(self.challenge_norm_vectors, self.challenge_judged_vectors))
+        return reverse_negations(logits, self.challenge_reversed, self.challenge_norm_vectors)
+
+    def challenge_labels(self) -> np.ndarray:
+        return np.array([LABELS.index(p.label) for p in self.challenge])
 
 
 class _VectorFields(TypedDict):
@@ -785,7 +792,7 @@ def build_training_data(
     neutral_pool = neutral_sentences(len(related), random.Random(seed + 1))
     norm_texts = {p.norm for p in related} | {p.norm for p in challenge}
     sentence_texts = {p.text for p in related} | {p.text for p in challenge} | set(neutral_pool)
-    judged, reversed_texts = _judged_texts(sentence_texts, hp.negation)
+    judged = _judged_texts(sentence_texts, hp.negation)
     texts = set(norm_texts) | sentence_texts | set(judged.values())
     for norm in norm_texts:
         parsed = parse_norm(norm)
@@ -841,8 +848,8 @@ def build_training_data(
     norm_pos = {t: i for i, t in enumerate(norm_list)}
     sentence_pos = {t: i for i, t in enumerate(sentence_list)}
 
-    def flags(items: Sequence[Pair]) -> np.ndarray:
-        return np.array([p.text in reversed_texts for p in items], dtype=bool)
+    def flags(items: Sequence[Pair]) -> np.ndarray:  # a judged text differs only where it reverses
+        return np.array([judged[p.text] != p.text for p in items], dtype=bool)
 
     return TrainingData(
         pairs=pairs,
@@ -869,17 +876,11 @@ def build_training_data(
     )
 
 
-def _judged_texts(texts: Iterable[str], mode: str) -> tuple[dict[str, str], set[str]]:
-    """Each text's judged text under the negation ``mode``, and the texts whose verdict is reversed."""
+def _judged_texts(texts: Iterable[str], mode: str) -> dict[str, str]:
+    """Each text's judged text under the negation ``mode`` (itself, or its affirmative)."""
     if mode not in NEGATION_MODES:
         raise ValueError(f"negation mode {mode!r}: expected one of {', '.join(NEGATION_MODES)}")
-    judged: dict[str, str] = {}
-    reversed_texts: set[str] = set()
-    for text in texts:
-        judged[text], flip = judged_text(text) if mode == "rewrite" else (text, False)
-        if flip:
-            reversed_texts.add(text)
-    return judged, reversed_texts
+    return {text: judged_text(text)[0] if mode == "rewrite" else text for text in texts}
 
 
 def assign_folds(data: TrainingData, k: int, seed: int) -> np.ndarray:
@@ -1202,7 +1203,7 @@ def _cross_validate(
     weights = data.weights(hp.ms_weight)
     folds = assign_folds(data, k, seed)
     labels, head_labels = data.labels, data.head_labels()
-    ch_labels = np.array([LABELS.index(p.label) for p in data.challenge])
+    ch_labels = data.challenge_labels()
     oof = np.zeros((len(labels), len(LABELS)), dtype=np.float32)
     ch_logits: list[np.ndarray] = []
     fold_of_group = dict(zip(data.groups, folds, strict=True))
@@ -1215,13 +1216,18 @@ def _cross_validate(
         fold_data, _ = tune_encoder(data, held_out, seed + fold, hp, work_dir / f"fold-{fold}")
         features = fold_data.features()
         head = fit_head(features[train_rows], head_labels[train_rows], weights[train_rows], seed + fold, hp)
-        # logits of the judged texts, swapped back where the judged text reversed a negation
-        oof[~train_rows] = swap_stance(head.logits(features[~train_rows]), data.reversed[~train_rows])
-        ch_logits.append(swap_stance(head.logits(fold_data.challenge_features()), data.challenge_reversed))
+        # logits of the judged texts, turned into those of the sentences as written (as the checker does)
+        test_rows = np.flatnonzero(~train_rows)
+        oof[test_rows] = reverse_negations(
+            head.logits(features[test_rows]), data.reversed[test_rows], data.pair_norm_vectors(test_rows)
+        )
+        ch_logits.append(fold_data.challenge_logits(head))
         probe_features = pair_features(fold_data.probe_norm_vectors, fold_data.probe_judged_vectors)
         in_fold = probe_folds == fold
-        probe_logits[in_fold] = swap_stance(
-            head.logits(probe_features[in_fold]), data.probe_reversed[in_fold]
+        probe_logits[in_fold] = reverse_negations(
+            head.logits(probe_features[in_fold]),
+            data.probe_reversed[in_fold],
+            data.probe_norm_vectors[in_fold],
         )
 
     mfd = read_mfd(mfd_path)
@@ -1249,11 +1255,7 @@ def _cross_validate(
         add("ece_all", expected_calibration_error(probs, y))
         add("ece_all_uncalibrated", expected_calibration_error(raw, y))
         add("temperature", temperature)
-        ch_probs = softmax(ch_logits[fold] / temperature)
-        for name, rows in _challenge_rows(data):
-            add(f"{name}_accuracy", float((ch_probs[rows].argmax(1) == ch_labels[rows]).mean()))
-            related = rows & (ch_labels != 2)
-            add(f"{name}_binary_accuracy", binary_accuracy(ch_probs[related], ch_labels[related]))
+        _add_challenge(add, "", softmax(ch_logits[fold] / temperature), ch_labels, data)
         probe_probs = softmax(probe_logits[probe_folds == fold] / temperature)
         add("probe_near_false_violation_rate", float((probe_probs.argmax(1) == 0).mean()))
         add("probe_near_unrelated_rate", float((probe_probs.argmax(1) == 2).mean()))
@@ -1282,16 +1284,7 @@ def _cross_validate(
             add(f"{name}.ms_binary_accuracy", binary_accuracy(scores[ms_in_rows], y_rows[ms_in_rows]))
             add(f"{name}.eval3_accuracy", float((scores.argmax(1) == y_rows).mean()))
             add(f"{name}.eval3_macro_f1", macro_f1(scores.argmax(1), y_rows))
-            for set_name, rows in _challenge_rows(data):
-                add(
-                    f"{name}.{set_name}_accuracy",
-                    float((ch_scores[rows].argmax(1) == ch_labels[rows]).mean()),
-                )
-                related = rows & (ch_labels != 2)
-                add(
-                    f"{name}.{set_name}_binary_accuracy",
-                    binary_accuracy(ch_scores[related], ch_labels[related]),
-                )
+            _add_challenge(add, f"{name}.", ch_scores, ch_labels, data)
 
     report: dict[str, object] = {
         "folds": k,
@@ -1307,6 +1300,16 @@ def _cross_validate(
         "metrics": {name: _summary(values) for name, values in metrics.items()},
     }
     return CrossValidation(report, oof, folds, fit_temperature(oof, labels))
+
+
+def _add_challenge(
+    add: Callable[[str, float], None], prefix: str, scores: np.ndarray, labels: np.ndarray, data: TrainingData
+) -> None:
+    """3-way and violates-vs-follows accuracy of ``scores`` on each challenge set."""
+    for name, rows in _challenge_rows(data):
+        add(f"{prefix}{name}_accuracy", float((scores[rows].argmax(1) == labels[rows]).mean()))
+        related = rows & (labels != LABELS.index(Verdict.UNRELATED))
+        add(f"{prefix}{name}_binary_accuracy", binary_accuracy(scores[related], labels[related]))
 
 
 def _challenge_rows(data: TrainingData) -> list[tuple[str, np.ndarray]]:
@@ -1409,14 +1412,12 @@ def _train_into(
     head = HeadWeights(head.w1, head.b1, head.w2, head.b2, cv.temperature)
     finished = time.perf_counter()
 
-    ch_probs = softmax(
-        swap_stance(head.logits(data.challenge_features()), data.challenge_reversed) / head.temperature
-    )
-    ch_right = ch_probs.argmax(1) == np.array([LABELS.index(p.label) for p in data.challenge])
+    ch_probs = softmax(data.challenge_logits(head) / head.temperature)
+    ch_right = ch_probs.argmax(1) == data.challenge_labels()
     kinds = np.array([p.source for p in data.challenge], dtype=object)
     final_model = {
         name: {
-            "file": f"tests/data/checker/{name}.jsonl",
+            "file": str((CHALLENGE_DIR / f"{name}.jsonl").relative_to(CHECKOUT_ROOT)),
             "sha256": file_sha256(CHALLENGE_DIR / f"{name}.jsonl"),
             "final_model_accuracy": round(float(ch_right[rows].mean()), 4),
             "final_model_accuracy_by_kind": {
