@@ -126,6 +126,7 @@ def against_the_graph() -> dict[str, object]:
     may rightly violate another norm; the baseline is the same share for the items labelled unrelated
     to their norm. Needs the store that ``bench_serving.py`` builds; skipped without it."""
     from normkg.kg.oxigraph_store import OxigraphStore
+    from normkg.reasoning.end_to_end import evaluate, read_graph_pairs
     from normkg.reasoning.service import NormService
     from normkg.settings import Settings
 
@@ -145,8 +146,33 @@ def against_the_graph() -> dict[str, object]:
             hit = any(f.label == "violates" for f in answer.findings)
             flagged.setdefault(item.label.value, []).append(hit)
         result[name] = {label: round(statistics.fmean(hits), 3) for label, hits in sorted(flagged.items())}
+    pairs = read_graph_pairs()
+    texts = sorted({p.text for p in pairs})
+    n = len(texts)
+    answers = checker.check_many(texts, [None] * n, [[]] * n, [True] * n)
+    result["labelled_pairs"] = evaluate(pairs, dict(zip(texts, answers, strict=True)))
     store.close()
     return result
+
+
+def print_labelled(report: object) -> None:
+    """The end-to-end table: findings against the hand labels of the checker's own graph candidates."""
+    if not isinstance(report, dict):
+        return
+    print("findings on hand-labelled (sentence, graph norm) candidates; base rate = precision of chance")
+    head = f"{'set':26} {'pairs':>5} {'acc':>6} {'all-unrel':>9}"
+    print(f"{head}   violates P / R (base)   follows P / R (base)")
+    for name, parts in report.items():
+        for part in ("all", "sure"):
+            r = parts[part]
+            cells = []
+            for label in ("violates", "follows"):
+                c = r[label]
+                cells.append(f"{c['precision'] or 0:.2f} / {c['recall'] or 0:.2f} ({c['base_rate']:.2f})")
+            print(
+                f"{name + ' (' + part + ')':26} {r['pairs']:>5} {r['accuracy']:>6.3f} "
+                f"{r['all_unrelated_accuracy']:>9.3f}   {cells[0]:>20}   {cells[1]:>20}"
+            )
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
@@ -191,7 +217,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     found = retrieval()
     print("retrieval of a Social-Chem rule for its own action:", json.dumps(found))
     graph = against_the_graph()
+    labelled = graph.pop("labelled_pairs", {})
     print("share of challenge sentences with a violation finding against the whole graph:", json.dumps(graph))
+    print_labelled(labelled)
+    graph["labelled_pairs"] = labelled
     result = {
         "cross_validation": report,
         "inference": costs,

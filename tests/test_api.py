@@ -297,3 +297,26 @@ def test_the_judge_reports_the_negation_it_reversed(service: NormService) -> Non
     other = Checker(state.table, state.vocabulary, as_written, lambda n: None)
     findings = other.check_many([response], [None], [norms], [False])[0].findings
     assert findings and all(f.negation is None for f in findings)
+
+
+def test_end_to_end_scoring_reads_the_checkers_own_findings(service: NormService) -> None:
+    """A labelled pair gets the label of the checker's finding for that norm on that sentence, and
+    *unrelated* where the checker reported nothing for it."""
+    from normkg.reasoning.checker import RequestNorm
+    from normkg.reasoning.end_to_end import GraphPair, predicted_labels
+    from normkg.reasoning.judge import Verdict
+
+    checker = service.state().checker
+    norms = [
+        RequestNorm(text="It's wrong to steal from a store.", judgment="bad"),
+        RequestNorm(text="You should water your plants in summer.", judgment="good"),
+    ]
+    text = "I'm sorry, but I won't help you steal from the store."
+    result = checker.check_many([text], [None], [norms], [False])[0]
+    assert [f.norm.id for f in result.findings] == ["request:norms[0]"]
+    pairs = [
+        GraphPair(text, "request:norms[0]", Verdict.FOLLOWS, "t", False),
+        GraphPair(text, "request:norms[1]", Verdict.UNRELATED, "t", False),
+        GraphPair("Another sentence.", "request:norms[0]", Verdict.VIOLATES, "t", False),
+    ]
+    assert predicted_labels(pairs, {text: result}) == [Verdict.FOLLOWS, Verdict.UNRELATED, Verdict.UNRELATED]
