@@ -98,6 +98,13 @@ def train(
             "none: judge sentences as written."
         ),
     ] = "rewrite",
+    advice: Annotated[
+        bool,
+        typer.Option(
+            "--advice/--no-advice",
+            help="Add Moral Stories actions retold as advice to the reader (on by default).",
+        ),
+    ] = True,
 ) -> None:
     """Train the norm judge on Moral Stories + Social-Chem-101 (about 6 minutes on 2 CPU cores).
 
@@ -127,7 +134,7 @@ def train(
                 folds=folds or 5,
                 data_dir=data_dir,
                 cache_dir=cache_dir,
-                hp=HyperParameters(adapter=adapter, negation=negation),
+                hp=HyperParameters(adapter=adapter, negation=negation, advice=advice),
             )
     except NormkgError as exc:
         err_console.print(f"[red]error:[/red] {exc}")

