@@ -43,6 +43,7 @@ def variant(name: str, folder: Path) -> dict[str, object]:
         "adapter_epochs": hp["adapter"]["epochs"],
         "stance_triples": hp["adapter"]["stance_triples"],
         "aboutness_weight": hp["adapter"]["aboutness_weight"],
+        "advice": hp.get("advice", False),
         "seconds": manifest["seconds"],
         "metrics": metrics,
         "mean_of_six": round(statistics.fmean(found), 4) if len(found) == len(ACCURACIES) else None,

@@ -102,6 +102,12 @@ HEADLINES = (
     ),
     ("checker ECE", "bench_checker_accuracy.cross_validation.metrics.ece_all.mean", None, "low"),
     (
+        "checker vs graph, fresh: violates P",
+        "bench_checker_accuracy.against_the_graph.labelled_pairs.challenge_fresh.all.violates.precision",
+        "bench_checker_accuracy.against_the_graph.labelled_pairs.challenge_fresh.all.violates.base_rate",
+        "well above the base rate",
+    ),
+    (
         "load: mixed req/s",
         "bench_load.mixed_norms_and_check.requests_per_s",
         "bench_load.baseline_healthz.requests_per_s",
