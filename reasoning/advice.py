@@ -5,12 +5,11 @@
 Why: the checker reads replies that advise the user, while Moral Stories tells third-person stories.
 Its immoral actions are the only labelled data in which the *opposite behaviour* (lying against "be
 honest", kicking against "be kind to your dog"), not a negation of the norm's own words, carries the
-stance; the templated sentences built from a norm's verb phrase never do. Without such pairs in the
-reader's form, the judge took "Keep lying to your friend." as following "You should be honest with
-your friend." (p 0.98).
+stance; the templated sentences built from a norm's verb phrase never do.
 
 Parse-based (spaCy's parser and lemmatizer, from the same package as the sentence splitter): an
 action whose sentence does not open with its subject and main verb is left out rather than guessed.
+Known noise: "his"/"her" become "your" even where they mean someone else, and "he"/"she" stay.
 """
 
 from __future__ import annotations
@@ -57,7 +56,14 @@ def _retell(doc: Any) -> str | None:
             return None  # "has left", "will go": not a plain action
         if token.dep_ not in ("aux", "neg", "advmod"):
             return None
-    verbs = {root.i} | {c.i for c in root.children if c.dep_ == "conj" and c.tag_ in _FINITE}
+    # the reader's other actions: "walks ... and shops" (the small model tags "shops" a noun, or hangs
+    # "scrubs" on a noun); a conjoined verb with a subject of its own is another clause, left alone
+    verbs = {root.i} | {c.i for c in root.conjuncts if c.tag_ == "NNS"}
+    verbs |= {
+        t.i
+        for t in doc[root.i + 1 : sentence.end]
+        if t.dep_ == "conj" and t.tag_ in _FINITE and not any(c.dep_ == "nsubj" for c in t.children)
+    }
     words: list[str] = []
     for token in doc[subject.right_edge.i + 1 : sentence.end]:
         if token.dep_ in ("aux", "neg") and token.i < root.i:

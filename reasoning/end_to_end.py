@@ -31,32 +31,39 @@ class GraphPair:
     label: Verdict  # the annotator's
     set: str  # the challenge set the sentence comes from
     unsure: bool  # the annotator marked the call as a close one
+    second_label: Verdict | None = None  # a second annotator's label, where the pair has one
 
 
 def read_graph_pairs(path: Path = GRAPH_PAIRS) -> list[GraphPair]:
     """Every labelled pair; a bad line is an error naming file and line (a skipped label would skew
     every figure computed from the file)."""
     pairs: list[GraphPair] = []
+    first_line: dict[tuple[str, str], int] = {}
     try:
         for record in read_jsonl(path, path.parent):
             if isinstance(record, BadRecord):
                 raise SourceError(f"{path}:{record.line}: {record.reason}")
             row = record.data
             try:
-                pairs.append(
-                    GraphPair(
-                        text=str(row["text"]),
-                        norm_id=str(row["norm_id"]),
-                        label=Verdict(row["label"]),
-                        set=str(row["set"]),
-                        unsure=bool(row.get("unsure", False)),
-                    )
+                second = row.get("second_opinion")
+                pair = GraphPair(
+                    text=str(row["text"]),
+                    norm_id=str(row["norm_id"]),
+                    label=Verdict(row["label"]),
+                    set=str(row["set"]),
+                    unsure=bool(row.get("unsure", False)),
+                    second_label=Verdict(second["label"]) if isinstance(second, dict) else None,
                 )
             except (KeyError, ValueError) as exc:
                 raise SourceError(
                     f"{path}:{record.line}: not a labelled graph pair ({exc!r})",
                     hint="each line needs text, norm_id, set and label (violates, follows or unrelated)",
                 ) from exc
+            key = (pair.text, pair.norm_id)
+            if key in first_line:  # it would count twice in every figure
+                raise SourceError(f"{path}:{record.line}: the same pair as line {first_line[key]}")
+            first_line[key] = record.line
+            pairs.append(pair)
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc}") from exc
     return pairs
@@ -99,10 +106,16 @@ def score(gold: Sequence[Verdict], predicted: Sequence[Verdict]) -> dict[str, ob
     return out
 
 
+def agreement(pairs: Sequence[GraphPair]) -> dict[str, int]:
+    """How often two annotators agree, on the pairs that both labelled."""
+    both = [p for p in pairs if p.second_label is not None]
+    return {"pairs": len(both), "agree": sum(p.label == p.second_label for p in both)}
+
+
 def evaluate(pairs: Sequence[GraphPair], results: Mapping[str, CheckResult]) -> dict[str, object]:
     """``score`` per challenge set, over all pairs and over those the annotator was sure of."""
     predicted = predicted_labels(pairs, results)
-    report: dict[str, object] = {}
+    report: dict[str, object] = {"annotators": agreement(pairs)}
     for name in sorted({p.set for p in pairs}):
         rows = [i for i, p in enumerate(pairs) if p.set == name]
         sure = [i for i in rows if not pairs[i].unsure]

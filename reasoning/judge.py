@@ -328,7 +328,8 @@ def parse_norm(text: str) -> ParsedNorm | None:
     if _LEADING_NOT.match(core):
         core = _LEADING_NOT.sub("", core)
         negated = not negated
-    if (m := _ABSTAIN.match(core)) and (base := gerund_to_base(core[m.end() :])) is not None:
+    abstain = _ABSTAIN.match(core) if kind is not Deontic.PERMIT else None  # "it's ok to stop X": as worded
+    if abstain and (base := gerund_to_base(core[abstain.end() :])) is not None:
         core = base
         negated = not negated
     if negated:

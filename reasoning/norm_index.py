@@ -40,8 +40,9 @@ def judge_version(judge: NormJudge) -> str:
 
 log = logging.getLogger(__name__)
 
-# 2: a graph judgment of a negated rule is about not doing its core; 3: "refrain from X-ing" is not X
-INDEX_VERSION = 3
+# 2: a graph judgment of a negated rule is about not doing its core; 3: "refrain from X-ing" is not X;
+# 4: except in a permission ("it's ok to stop X-ing" stays as worded)
+INDEX_VERSION = 4
 
 
 @dataclass(frozen=True)

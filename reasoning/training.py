@@ -471,6 +471,13 @@ def moral_stories_pairs(items: Iterable[MSItem], rng: random.Random, *, flip: bo
 
 
 _ADVICE_LEADS = ("{A}", "{A}", "You should {a}", "I'd suggest you {a}", "Go ahead and {a}", "My advice: {a}")
+_NEGATED_LEADS = (
+    "Don't {a}",
+    "Don't {a}",
+    "You shouldn't {a}",
+    "I'd suggest you don't {a}",
+    "My advice: don't {a}",
+)
 
 
 def advice_pairs(items: Sequence[MSItem], rng: random.Random) -> list[Pair]:
@@ -484,8 +491,10 @@ def advice_pairs(items: Sequence[MSItem], rng: random.Random) -> list[Pair]:
             advice = retold[action]
             if advice is None:
                 continue
-            lead = rng.choice(_ADVICE_LEADS)
-            text = lead.format(A=advice, a=advice[0].lower() + advice[1:])
+            if advice.startswith("Don't "):  # "You should don't ..." is not English
+                text = rng.choice(_NEGATED_LEADS).format(a=advice.removeprefix("Don't "))
+            else:
+                text = rng.choice(_ADVICE_LEADS).format(A=advice, a=advice[0].lower() + advice[1:])
             pairs.append(Pair(item.norm, text, label, norm_key(item.norm), "ms-advice"))
     return pairs
 
@@ -509,7 +518,7 @@ def social_chem_pairs(items: Iterable[SCItem], rng: random.Random, *, flip: bool
             continue
         # The rule's own gerund stands for doing X, unless the rule abstains from X ("It's good to
         # refrain from cheating": X is "cheat", the gerund "refraining from cheating")
-        templated = rng.random() < 0.7 or bool(ABSTAINING_GERUND.match(item.action))
+        templated = rng.random() < 0.7 or (parsed.negated and bool(ABSTAINING_GERUND.match(item.action)))
         does_text = action_sentence(parsed.core, True, rng) if templated else _gerund_pair(item.action)[0]
         dont_text = action_sentence(parsed.core, False, rng)
         on_do, on_refuse = _rule_verdicts(parsed.kind)
@@ -659,8 +668,8 @@ class HyperParameters:
     # and follows swapped (``negation.py``), in training and in the checker alike. "none": as written.
     negation: str = "rewrite"
     # Moral Stories actions retold as advice to the reader (``advice.py``). On by the selection rule
-    # (mean of six accuracies 0.748 against 0.726 without): 3-way accuracy on both challenge sets and
-    # Moral Stories go up, violates vs follows on the fresh set goes down (0.72 -> 0.65).
+    # (mean of six accuracies 0.737 against 0.731 without, seed 13): 3-way accuracy on both challenge
+    # sets goes up, violates vs follows on the fresh set goes down (0.73 -> 0.67).
     advice: bool = True
 
 

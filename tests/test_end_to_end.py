@@ -8,7 +8,7 @@ import pytest
 
 from normkg.errors import SourceError
 from normkg.ontology.namespace import INSTANCES
-from normkg.reasoning.end_to_end import GRAPH_PAIRS, read_graph_pairs, score
+from normkg.reasoning.end_to_end import GRAPH_PAIRS, agreement, read_graph_pairs, score
 from normkg.reasoning.judge import Verdict
 from normkg.reasoning.training import CHALLENGE_DIR, CHALLENGE_SETS, read_challenge
 
@@ -17,7 +17,8 @@ V, F, U = Verdict.VIOLATES, Verdict.FOLLOWS, Verdict.UNRELATED
 
 def test_the_shipped_labels_are_about_the_challenge_sentences() -> None:
     pairs = read_graph_pairs()
-    assert len(pairs) == 800
+    assert len(pairs) == 785
+    assert agreement(pairs) == {"pairs": 40, "agree": 38}
     assert {p.set for p in pairs} == set(CHALLENGE_SETS)
     for name in CHALLENGE_SETS:
         sentences = {item.text for item in read_challenge(CHALLENGE_DIR / f"{name}.jsonl")}
@@ -38,6 +39,9 @@ def test_a_bad_line_is_an_error_naming_file_and_line(tmp_path: Path) -> None:
         read_graph_pairs(path)
     path.write_text("\n".join([good[0], "{not json"]) + "\n")
     with pytest.raises(SourceError, match=r"pairs\.jsonl:2: invalid JSON"):
+        read_graph_pairs(path)
+    path.write_text("\n".join([good[0], good[1], good[0]]) + "\n")
+    with pytest.raises(SourceError, match=r"pairs\.jsonl:3: the same pair as line 1"):
         read_graph_pairs(path)
 
 
