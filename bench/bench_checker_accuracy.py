@@ -14,10 +14,13 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 
 import numpy as np
 
-from normkg.reasoning.judge import MANIFEST_FILE, MODEL_DIR, NormJudge
+from normkg.reasoning.end_to_end import GraphPair
+from normkg.reasoning.judge import LABELS, MANIFEST_FILE, MODEL_DIR, NormJudge, Verdict, retrieval_vectors
+from normkg.reasoning.norm_index import NormIndex
 from normkg.reasoning.training import CHALLENGE_DIR, CHALLENGE_SETS, cross_validate, read_challenge
 from normkg.settings import CHECKOUT_ROOT
 
@@ -137,41 +140,69 @@ def against_the_graph() -> dict[str, object]:
     service = NormService(store, Settings(store=store.url, cache_dir=cache_dir))
     checker = service.state().checker
     result: dict[str, object] = {"norms": len(service.state().index)}
-    for name in CHALLENGE_SETS:
-        items = read_challenge(CHALLENGE_DIR / f"{name}.jsonl")
-        n = len(items)
-        checked = checker.check_many([i.text for i in items], [None] * n, [[]] * n, [True] * n)
+    challenge = {name: read_challenge(CHALLENGE_DIR / f"{name}.jsonl") for name in CHALLENGE_SETS}
+    pairs = read_graph_pairs()
+    texts = sorted({i.text for items in challenge.values() for i in items} | {p.text for p in pairs})
+    n = len(texts)
+    answers = dict(zip(texts, checker.check_many(texts, [None] * n, [[]] * n, [True] * n), strict=True))
+    for name, items in challenge.items():
         flagged: dict[str, list[bool]] = {}
-        for item, answer in zip(items, checked, strict=True):
-            hit = any(f.label == "violates" for f in answer.findings)
+        for item in items:
+            hit = any(f.label == "violates" for f in answers[item.text].findings)
             flagged.setdefault(item.label.value, []).append(hit)
         result[name] = {label: round(statistics.fmean(hits), 3) for label, hits in sorted(flagged.items())}
-    pairs = read_graph_pairs()
-    texts = sorted({p.text for p in pairs})
-    n = len(texts)
-    answers = checker.check_many(texts, [None] * n, [[]] * n, [True] * n)
-    result["labelled_pairs"] = evaluate(pairs, dict(zip(texts, answers, strict=True)))
+    result["labelled_pairs"] = evaluate(pairs, answers)
+    result["relevance_auc"] = relevance_auc(pairs, checker.judge, service.state().index)
     store.close()
     return result
+
+
+def relevance_auc(pairs: Sequence[GraphPair], judge: NormJudge, index: NormIndex) -> dict[str, float]:
+    """How well related (violates or follows) and unrelated candidates are told apart (ROC AUC) by the
+    cosine similarity retrieval ranks with, and by the judge's own probability of *unrelated*."""
+    from sklearn.metrics import roc_auc_score
+
+    texts = sorted({p.text for p in pairs})
+    row = {t: i for i, t in enumerate(texts)}
+    reading = judge.read(texts)
+    norms = index.judge[[index.position[p.norm_id] for p in pairs]]
+    rows = [row[p.text] for p in pairs]
+    similarity = (reading.vectors[rows] * retrieval_vectors(norms)).sum(axis=1)
+    unrelated = judge.judge_reading(norms, reading, rows)[:, LABELS.index(Verdict.UNRELATED)]
+    related = [p.label is not Verdict.UNRELATED for p in pairs]
+    return {
+        "similarity": round(float(roc_auc_score(related, similarity)), 3),
+        "judge_not_unrelated": round(float(roc_auc_score(related, -unrelated)), 3),
+    }
 
 
 def print_labelled(report: object) -> None:
     """The end-to-end table: findings against the hand labels of the checker's own graph candidates."""
     if not isinstance(report, dict):
         return
-    print("findings on hand-labelled (sentence, graph norm) candidates; base rate = precision of chance")
+
+    def cell(value: object) -> str:
+        return f"{value:.2f}" if isinstance(value, float) else "-"
+
+    annotators = report.get("annotators", {})
+    print(
+        "findings on hand-labelled (sentence, graph norm) candidates; base rate = precision of chance; "
+        f"annotators agree on {annotators.get('agree')} of {annotators.get('pairs')} double-labelled pairs"
+    )
     head = f"{'set':26} {'pairs':>5} {'acc':>6} {'all-unrel':>9}"
     print(f"{head}   violates P / R (base)   follows P / R (base)")
     for name, parts in report.items():
+        if name == "annotators":
+            continue
         for part in ("all", "sure"):
             r = parts[part]
             cells = []
             for label in ("violates", "follows"):
                 c = r[label]
-                cells.append(f"{c['precision'] or 0:.2f} / {c['recall'] or 0:.2f} ({c['base_rate']:.2f})")
+                cells.append(f"{cell(c['precision'])} / {cell(c['recall'])} ({cell(c['base_rate'])})")
             print(
-                f"{name + ' (' + part + ')':26} {r['pairs']:>5} {r['accuracy']:>6.3f} "
-                f"{r['all_unrelated_accuracy']:>9.3f}   {cells[0]:>20}   {cells[1]:>20}"
+                f"{name + ' (' + part + ')':26} {r['pairs']:>5} {cell(r['accuracy']):>6} "
+                f"{cell(r['all_unrelated_accuracy']):>9}   {cells[0]:>20}   {cells[1]:>20}"
             )
 
 
@@ -218,9 +249,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     print("retrieval of a Social-Chem rule for its own action:", json.dumps(found))
     graph = against_the_graph()
     labelled = graph.pop("labelled_pairs", {})
+    auc = graph.pop("relevance_auc", {})
     print("share of challenge sentences with a violation finding against the whole graph:", json.dumps(graph))
     print_labelled(labelled)
-    graph["labelled_pairs"] = labelled
+    print("related vs unrelated candidates, ROC AUC:", json.dumps(auc))
+    graph.update(labelled_pairs=labelled, relevance_auc=auc)
     result = {
         "cross_validation": report,
         "inference": costs,
