@@ -248,12 +248,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     found = retrieval()
     print("retrieval of a Social-Chem rule for its own action:", json.dumps(found))
     graph = against_the_graph()
-    labelled = graph.pop("labelled_pairs", {})
-    auc = graph.pop("relevance_auc", {})
-    print("share of challenge sentences with a violation finding against the whole graph:", json.dumps(graph))
-    print_labelled(labelled)
-    print("related vs unrelated candidates, ROC AUC:", json.dumps(auc))
-    graph.update(labelled_pairs=labelled, relevance_auc=auc)
+    shares = {k: v for k, v in graph.items() if k not in ("labelled_pairs", "relevance_auc")}
+    print(
+        "share of challenge sentences with a violation finding against the whole graph:", json.dumps(shares)
+    )
+    print_labelled(graph.get("labelled_pairs"))
+    print("related vs unrelated candidates, ROC AUC:", json.dumps(graph.get("relevance_auc")))
     result = {
         "cross_validation": report,
         "inference": costs,

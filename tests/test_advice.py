@@ -7,9 +7,9 @@ from pathlib import Path
 
 from normkg.reasoning.adapter_training import AdapterParameters
 from normkg.reasoning.advice import as_advice
-from normkg.reasoning.training import HyperParameters, build_training_data
+from normkg.reasoning.training import CHALLENGE_DIR, HyperParameters, build_training_data
 
-MINI = Path(__file__).parent / "data" / "checker" / "mini"
+MINI = CHALLENGE_DIR / "mini"  # the small slices of the real sources that test_judge uses
 
 
 def test_a_story_action_becomes_advice_to_the_reader() -> None:
