@@ -8,8 +8,6 @@ unless origins are configured. The handlers are thin: they call ``NormService`` 
 
 import hmac
 import logging
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
@@ -23,9 +21,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from normkg import __version__
 from normkg.api import moral_graph_routes
-from normkg.errors import InputError, NormkgError, QueryError
+from normkg.errors import InputError, NormkgError
 from normkg.kg.open import open_store
-from normkg.kg.sparql_read import run_read_only
+from normkg.kg.sparql_runner import SparqlRunner
 from normkg.kg.store import GraphStore
 from normkg.ontology.namespace import INSTANCE_BASE
 from normkg.reasoning.checker import CheckResult, RequestNorm, render_text
@@ -160,7 +158,12 @@ class PackReport(BaseModel):
 
 
 class SparqlResult(BaseModel):
-    result: list[dict[str, Any]] | bool | list[list[str]]
+    result: list[dict[str, Any]] | bool | list[list[str]] = Field(
+        description="SELECT: rows of plain values; ASK: a boolean; CONSTRUCT, DESCRIBE: [s, p, o] triples"
+    )
+    truncated: bool = Field(
+        False, description="True when the answer had more rows than NORMKG_SPARQL_MAX_ROWS; add a LIMIT"
+    )
 
 
 # ---- app -----------------------------------------------------------------------------------------
@@ -173,14 +176,13 @@ def create_app(
     warm: bool = False,
 ) -> FastAPI:
     settings = settings or get_settings()
-    # User SPARQL runs in this pool so that a slow query can be abandoned at the time limit.
-    executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="normkg-sparql")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
         if warm:
             app.state.service.warm_up()
         yield
+        app.state.sparql.close()
 
     app = FastAPI(
         title="normkg",
@@ -193,6 +195,8 @@ def create_app(
     graph_store = store or (service.store if service else open_store(settings=settings))
     app.state.service = service or NormService(graph_store, settings)
     app.state.settings = settings
+    # user SPARQL runs in worker processes that are killed at the time limit (kg/sparql_runner.py)
+    app.state.sparql = SparqlRunner(app.state.service.store, settings, settings.sparql_workers)
 
     @app.exception_handler(NormkgError)
     async def normkg_error(request: Request, exc: NormkgError) -> JSONResponse:
@@ -340,16 +344,14 @@ def create_app(
 
     @app.get("/v1/sparql", response_model=SparqlResult, tags=["graph"])
     def sparql(
-        service: Reader, query: Annotated[str, Query(min_length=1, max_length=20_000)]
+        request: Request, service: Reader, query: Annotated[str, Query(min_length=1, max_length=20_000)]
     ) -> SparqlResult:
-        future = executor.submit(run_read_only, service.store, query)
-        try:
-            return SparqlResult(result=future.result(timeout=settings.sparql_timeout_s))
-        except FutureTimeout:
-            raise QueryError(
-                f"query took longer than {settings.sparql_timeout_s} s",
-                hint="add a LIMIT or narrow the patterns",
-            ) from None
+        """Run a read-only SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE; prefixes nkg:, skos:,
+        prov:, dcterms: ... are predeclared). It is stopped at NORMKG_SPARQL_TIMEOUT_S (error code
+        ``query_timeout``) and its answer is cut at NORMKG_SPARQL_MAX_ROWS rows (``truncated``)."""
+        runner: SparqlRunner = request.app.state.sparql
+        answer = runner.run(query, settings.sparql_timeout_s, settings.sparql_max_rows)
+        return SparqlResult(result=answer.result, truncated=answer.truncated)
 
     if settings.cors_origins:
         app.add_middleware(

@@ -298,16 +298,24 @@ def sparql(
     query: Annotated[str, typer.Argument(help="A SPARQL SELECT, ASK or CONSTRUCT query (read-only).")],
     store: StoreOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows.")] = False,
+    max_rows: Annotated[
+        int | None, typer.Option("--max-rows", min=1, help="Print at most this many rows (default: all).")
+    ] = None,
 ) -> None:
-    """Run a read-only SPARQL query (prefixes nkg:, skos:, prov:, dcterms: ... are predeclared)."""
+    """Run a read-only SPARQL query (prefixes nkg:, skos:, prov:, dcterms: ... are predeclared).
+
+    Unlike GET /v1/sparql it has no time limit and, without --max-rows, no row cap."""
     from normkg.kg.sparql_read import run_read_only
 
     try:
         with _session(store) as graph_store:
-            result = run_read_only(graph_store, query)
+            answer = run_read_only(graph_store, query, max_rows)
+            result = answer.result
     except NormkgError as exc:
         _fail(exc)
         return
+    if answer.truncated:
+        typer.echo(f"(cut at {max_rows} rows: --max-rows)", err=True)
     if as_json or not isinstance(result, list):
         console.print_json(json.dumps(result))
         return

@@ -620,14 +620,19 @@ class Neo4jStore:
             hint="check store.capabilities.sparql, or use a SPARQL store for raw queries",
         )
 
-    def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
+    def select(self, query: str, bindings: Bindings | None = None, *, limit: int | None = None) -> list[Row]:
         raise self._no_sparql()
 
     def ask(self, query: str, bindings: Bindings | None = None) -> bool:
         raise self._no_sparql()
 
-    def construct(self, query: str, bindings: Bindings | None = None) -> list[Triple]:
+    def construct(
+        self, query: str, bindings: Bindings | None = None, *, limit: int | None = None
+    ) -> list[Triple]:
         raise self._no_sparql()
+
+    def reader_url(self) -> str | None:
+        return None  # no SPARQL: user queries are refused before they would need a reader
 
     def count(self, source: str | None = None) -> int:
         infos = self.sources()

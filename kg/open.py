@@ -23,6 +23,12 @@ def _oxigraph(url: str, settings: Settings) -> GraphStore:
     return OxigraphStore(Path(location).expanduser())
 
 
+def _oxigraph_read_only(url: str, settings: Settings) -> GraphStore:
+    from normkg.kg.oxigraph_store import OxigraphStore
+
+    return OxigraphStore(Path(url.split(":", 1)[1]).expanduser(), read_only=True)
+
+
 def _sparql(url: str, settings: Settings) -> GraphStore:
     from normkg.kg.sparql_store import SparqlStore
 
@@ -37,6 +43,7 @@ def _neo4j(url: str, settings: Settings) -> GraphStore:
 
 _FACTORIES: dict[str, Callable[[str, Settings], GraphStore]] = {
     "oxigraph": _oxigraph,
+    "oxigraph-readonly": _oxigraph_read_only,
     "sparql+http": _sparql,
     "sparql+https": _sparql,
     "neo4j": _neo4j,

@@ -11,7 +11,9 @@ content key) is not reloaded at all.
 
 from __future__ import annotations
 
+import itertools
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -48,16 +50,43 @@ def _wrap(exc: Exception) -> Exception:
     return StoreError(f"the embedded store failed: {exc}")
 
 
+def _open_read_only(path: str, attempts: int = 5) -> ox.Store:
+    """A read-only view of the store at ``path``. Why the retries: opened while the writing process
+    compacts, the view can list a file that is deleted before it is read ("Corruption: ... No such
+    file"); a view opened after that compaction is whole. Data is never read half-written."""
+    for attempt in range(attempts):
+        try:
+            return ox.Store.read_only(path)
+        except (OSError, RuntimeError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+#: the URL scheme of a read-only view of an on-disk store (see ``reader_url``)
+READ_ONLY_SCHEME = "oxigraph-readonly"
+
+
 class OxigraphStore(CatalogStore):
     """A :class:`~normkg.kg.store.GraphStore` on pyoxigraph."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
+        """Open the store in folder ``path`` (None: in memory). ``read_only`` opens a folder that
+        another process may hold open for writing; it sees the data committed before it was opened,
+        and any write fails."""
         self.path = path
-        self.url = f"oxigraph:{path}" if path is not None else "oxigraph:memory"
+        self.read_only = read_only
+        if read_only and path is None:
+            raise StoreError("an in-memory store cannot be opened read-only from elsewhere")
+        scheme = READ_ONLY_SCHEME if read_only else "oxigraph"
+        self.url = f"{scheme}:{path}" if path is not None else "oxigraph:memory"
         self.capabilities = Capabilities(sparql=True, transactional_replace=True, persistent=path is not None)
         self._write_lock = threading.Lock()
         try:
-            if path is not None:
+            if read_only:
+                self._store = _open_read_only(str(path))
+            elif path is not None:
                 path.mkdir(parents=True, exist_ok=True)
                 self._store = ox.Store(str(path))
             else:
@@ -185,14 +214,20 @@ class OxigraphStore(CatalogStore):
             raise _wrap(exc) from exc
         raise StoreError("the store kept changing while it was read", hint="retry the request")
 
-    def select(self, query: str, bindings: Mapping[str, Term | Sequence[Term]] | None = None) -> list[Row]:
+    def select(
+        self,
+        query: str,
+        bindings: Mapping[str, Term | Sequence[Term]] | None = None,
+        *,
+        limit: int | None = None,
+    ) -> list[Row]:
         result = self._query(query, bindings)
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
         names = [v.value for v in result.variables]
         rows: list[Row] = []
         try:
-            for solution in result:
+            for solution in itertools.islice(result, limit):  # solutions are computed as they are read
                 row: Row = {}
                 for name in names:
                     value = solution[name]
@@ -206,11 +241,16 @@ class OxigraphStore(CatalogStore):
     def ask(self, query: str, bindings: Mapping[str, Term] | None = None) -> bool:
         return expect_boolean(self._query(query, bindings))
 
-    def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Triple]:
+    def construct(
+        self, query: str, bindings: Mapping[str, Term] | None = None, *, limit: int | None = None
+    ) -> list[Triple]:
         result = self._query(query, bindings)
         if not isinstance(result, ox.QueryTriples):
             raise QueryError("expected a CONSTRUCT or DESCRIBE query")
-        return [(t.subject, t.predicate, t.object) for t in result]
+        try:
+            return [(t.subject, t.predicate, t.object) for t in itertools.islice(result, limit)]
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise _wrap(exc) from exc
 
     def triples(self, source: str) -> Iterator[Triple]:
         entry = self._catalog().get(source)
@@ -222,6 +262,10 @@ class OxigraphStore(CatalogStore):
     def optimize(self) -> None:
         self._store.optimize()
 
+    def reader_url(self) -> str | None:
+        return f"{READ_ONLY_SCHEME}:{self.path}" if self.path is not None else None
+
     def close(self) -> None:
-        self._store.flush()
+        if not self.read_only:
+            self._store.flush()
         del self._store

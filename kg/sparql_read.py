@@ -8,6 +8,7 @@ are returned as plain JSON values.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from normkg.errors import QueryError, ReadOnlyError
@@ -32,17 +33,30 @@ def query_form(query: str) -> str:
     return match.group(1).upper() if match else ""
 
 
-def run_read_only(store: GraphStore, query: str) -> list[dict[str, Any]] | bool | list[list[str]]:
-    """Run a user query; SELECT → rows of plain values, ASK → bool, CONSTRUCT/DESCRIBE → triples."""
+@dataclass(frozen=True)
+class ReadAnswer:
+    """A user query's answer: rows (SELECT), a boolean (ASK) or triples (CONSTRUCT, DESCRIBE);
+    ``truncated`` when there were more rows or triples than the limit."""
+
+    result: list[dict[str, Any]] | bool | list[list[str]]
+    truncated: bool = False
+
+
+def run_read_only(store: GraphStore, query: str, max_rows: int | None = None) -> ReadAnswer:
+    """Run a user query; SELECT -> rows of plain values, ASK -> bool, CONSTRUCT/DESCRIBE -> triples,
+    at most ``max_rows`` of them (None: all)."""
     if not store.capabilities.sparql:
         raise QueryError(f"the store {store.url} does not speak SPARQL", hint="use the named-query API")
     form = query_form(query)
+    probe = None if max_rows is None else max_rows + 1  # one more row tells whether there were more
     if form == "SELECT":
-        return [{k: to_python(v) for k, v in row.items()} for row in store.select(query)]
+        rows = [{k: to_python(v) for k, v in row.items()} for row in store.select(query, limit=probe)]
+        return ReadAnswer(rows[:max_rows], len(rows) == probe)
     if form == "ASK":
-        return store.ask(query)
+        return ReadAnswer(store.ask(query))
     if form in ("CONSTRUCT", "DESCRIBE"):
-        return [[str(s), str(p), str(o)] for s, p, o in store.construct(query)]
+        triples = [[str(s), str(p), str(o)] for s, p, o in store.construct(query, limit=probe)]
+        return ReadAnswer(triples[:max_rows], len(triples) == probe)
     raise ReadOnlyError(
         "only SELECT, ASK, CONSTRUCT and DESCRIBE queries are allowed here",
         hint="updates (INSERT, DELETE, LOAD, CLEAR, DROP, ...) are refused",

@@ -40,6 +40,7 @@ quirks met are handled where they occur (see ``_LONG_LITERAL``, ``ask``, ``_poin
 from __future__ import annotations
 
 import io
+import itertools
 import threading
 import time
 import uuid
@@ -288,12 +289,12 @@ class SparqlStore(CatalogStore):
         except (SyntaxError, ValueError) as exc:
             raise StoreError(f"the SPARQL server sent an answer that cannot be parsed: {exc}") from exc
 
-    def _select_rows(self, result: Result) -> list[Row]:
+    def _select_rows(self, result: Result, limit: int | None = None) -> list[Row]:
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
         names = [v.value for v in result.variables]
         rows: list[Row] = []
-        for solution in result:
+        for solution in itertools.islice(result, limit):
             row: Row = {}
             for name in names:
                 value = solution[name]
@@ -495,8 +496,8 @@ class SparqlStore(CatalogStore):
 
         return self._consistent(read)
 
-    def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
-        return self._select_rows(self._query(query, bindings))
+    def select(self, query: str, bindings: Bindings | None = None, *, limit: int | None = None) -> list[Row]:
+        return self._select_rows(self._query(query, bindings), limit)
 
     def ask(self, query: str, bindings: Bindings | None = None) -> bool:
         result = self._query(query, bindings)
@@ -505,11 +506,16 @@ class SparqlStore(CatalogStore):
             return any(row["__ASK_RETVAL"].value not in ("0", "false") for row in self._select_rows(result))
         return expect_boolean(result)
 
-    def construct(self, query: str, bindings: Bindings | None = None) -> list[Triple]:
+    def construct(
+        self, query: str, bindings: Bindings | None = None, *, limit: int | None = None
+    ) -> list[Triple]:
         result = self._query(query, bindings, _ACCEPT_TRIPLES)
         if not isinstance(result, list):
             raise QueryError("expected a CONSTRUCT or DESCRIBE query")
-        return result
+        return result[:limit]
+
+    def reader_url(self) -> str | None:
+        return self.url  # another process reaches the same server (credentials come from its settings)
 
     def triples(self, source: str) -> Iterator[Triple]:
         """Stream one source graph; fails if a write swaps the source away while it streams."""

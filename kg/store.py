@@ -93,13 +93,25 @@ class GraphStore(Protocol):
         """
         ...
 
-    def select(self, query: str, bindings: Mapping[str, Term | Sequence[Term]] | None = None) -> list[Row]:
-        """Run a SPARQL SELECT over the union of live source graphs; ``bindings`` are bound, never pasted."""
+    def select(
+        self,
+        query: str,
+        bindings: Mapping[str, Term | Sequence[Term]] | None = None,
+        *,
+        limit: int | None = None,
+    ) -> list[Row]:
+        """Run a SPARQL SELECT over the union of live source graphs; ``bindings`` are bound, never pasted.
+
+        ``limit`` keeps the first rows only, and where the backend streams, stops reading there (so
+        a user's unbounded query cannot fill the memory).
+        """
         ...
 
     def ask(self, query: str, bindings: Mapping[str, Term] | None = None) -> bool: ...
 
-    def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Triple]: ...
+    def construct(
+        self, query: str, bindings: Mapping[str, Term] | None = None, *, limit: int | None = None
+    ) -> list[Triple]: ...
 
     def count(self, source: str | None = None) -> int: ...
 
@@ -109,6 +121,12 @@ class GraphStore(Protocol):
 
     def export(self, out: BinaryIO, fmt: ExportFormat, sources: list[str] | None = None) -> int:
         """Write the live graphs (all, or the named sources) to ``out``; returns the number of triples."""
+        ...
+
+    def reader_url(self) -> str | None:
+        """A store URL another process can open to read this store while this one keeps it open, or
+        None. Why: a user's SPARQL query cannot be interrupted inside a backend, only its process can
+        be killed, so the API runs those queries in a worker process that opens this URL."""
         ...
 
     def close(self) -> None: ...

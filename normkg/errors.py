@@ -61,6 +61,13 @@ class ReadOnlyError(QueryError):
     http_status = 400
 
 
+class QueryTimeout(QueryError):
+    """A user's query ran past its time limit and was stopped."""
+
+    code = "query_timeout"
+    http_status = 400
+
+
 class InputError(NormkgError):
     """User input (CLI argument, request field, norm pack) is invalid."""
 

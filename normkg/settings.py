@@ -46,7 +46,15 @@ class Settings(BaseSettings):
     lock_reads: bool = Field(False, description="Require the API key for reads too.")
     max_body_bytes: int = Field(1_000_000, description="Largest request body the API accepts (413 above).")
     max_batch: int = Field(256, description="Largest number of items in a batch request.")
-    sparql_timeout_s: float = Field(5.0, description="Time limit of a user SPARQL query, seconds.")
+    sparql_timeout_s: float = Field(
+        5.0, description="Time limit of a user SPARQL query, seconds; the query is stopped there."
+    )
+    sparql_max_rows: int = Field(
+        10_000, ge=1, description="Most rows (or triples) one GET /v1/sparql answer holds; more are cut."
+    )
+    sparql_workers: int = Field(
+        2, ge=1, description="User SPARQL queries run at once, each in its own worker process."
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Allowed CORS origins (none: CORS off)."
     )

@@ -660,3 +660,41 @@ def test_injection_payloads_in_bound_parameters_are_plain_values(store: GraphSto
 def test_the_store_url_names_a_registered_scheme(store: GraphStore) -> None:
     """``store.url`` is what the CLI prints and a user pastes back into ``--store``."""
     assert store.url.split(":", 1)[0] in store_schemes()
+
+
+# ---- user queries: row limit and a reader another process can open --------------------------
+
+
+def test_select_and_construct_stop_at_the_limit(store: GraphStore) -> None:
+    store.replace("many", [(ex(f"m{i}"), RDFS.label, lit(f"m {i}")) for i in range(30)])
+    if not store.capabilities.sparql:
+        with pytest.raises(QueryError):
+            store.select("SELECT ?s WHERE { ?s ?p ?o }", limit=5)
+        return
+    everything = store.select("SELECT ?s WHERE { ?s ?p ?o }")
+    assert len(everything) == 30
+    first = store.select("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s", limit=5)
+    assert first == sorted(everything, key=lambda row: row["s"].value)[:5]
+    assert len(store.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", limit=7)) == 7
+    assert len(store.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", limit=100)) == 30
+
+
+def test_the_reader_url_opens_the_same_live_data(store: GraphStore) -> None:
+    url = store.reader_url()
+    if url is None:  # nothing else can open it: only a store held in this process's memory, or no SPARQL
+        assert not store.capabilities.persistent or not store.capabilities.sparql
+        return
+    store.replace("seen", [typed("before", ex("Thing"))])
+    settings = Settings.model_validate({})
+    reader = open_store(url, settings)
+    try:
+        assert triple_set(reader, "seen") == {typed("before", ex("Thing"))}
+    finally:
+        reader.close()
+    store.replace("seen", [typed("after", ex("Thing"))])  # written while nothing reads
+    reader = open_store(url, settings)
+    try:
+        assert reader.ask("ASK WHERE { ?s a ?c }", {"s": ex("after")})
+        assert not reader.ask("ASK WHERE { ?s a ?c }", {"s": ex("before")})
+    finally:
+        reader.close()

@@ -1,0 +1,176 @@
+"""Users' SPARQL is bounded: stopped at its time limit (its worker process killed), cut at a row cap,
+read-only, and served from a view that sees what was written after the service started."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from fastapi.testclient import TestClient
+
+from normkg.api.app import create_app
+from normkg.errors import QueryError, QueryTimeout, ReadOnlyError, StoreError
+from normkg.kg.oxigraph_store import OxigraphStore
+from normkg.kg.sparql_runner import SparqlRunner
+from normkg.settings import Settings
+
+EX = "http://example.org/"
+P = ox.NamedNode(EX + "p")
+# A cross product of the store with itself, three times: never ends on 3,000 triples.
+ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def things(n: int, prefix: str = "s") -> list[tuple[ox.NamedNode, ox.NamedNode, ox.Literal]]:
+    return [(ox.NamedNode(f"{EX}{prefix}{i}"), P, ox.Literal(str(i))) for i in range(n)]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[OxigraphStore]:
+    opened = OxigraphStore(tmp_path / "store")
+    opened.replace("demo", things(3000))
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def runner(store: OxigraphStore) -> Iterator[SparqlRunner]:
+    started = SparqlRunner(store, Settings(store=store.url), workers=1)
+    yield started
+    started.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="checks the killed worker's pid with signal 0 (POSIX)")
+def test_a_query_past_its_limit_is_stopped_and_its_worker_killed(runner: SparqlRunner) -> None:
+    assert runner.killable
+    assert runner.run("ASK { ?s ?p ?o }", 10).result is True
+    [pid] = runner.worker_pids()
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout, match="stopped"):
+        runner.run(ENDLESS, 1.0)
+    assert time.monotonic() - started < 3.0
+    assert not alive(pid)
+    # the next query gets a fresh worker and the right answer
+    assert runner.run("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", 10).result == [{"n": 3000}]
+    assert runner.worker_pids() != [pid]
+
+
+def test_rows_past_the_cap_are_cut_and_flagged(runner: SparqlRunner) -> None:
+    cut = runner.run("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s", 10, max_rows=25)
+    assert cut.truncated and isinstance(cut.result, list) and len(cut.result) == 25
+    whole = runner.run("SELECT ?s WHERE { ?s ?p ?o } LIMIT 25", 10, max_rows=25)
+    assert not whole.truncated and isinstance(whole.result, list) and len(whole.result) == 25
+    triples = runner.run("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", 10, max_rows=40)
+    assert triples.truncated and isinstance(triples.result, list) and len(triples.result) == 40
+    assert all(len(t) == 3 and t[1] == str(P) for t in triples.result)  # type: ignore[arg-type]
+
+
+def test_the_worker_sees_what_was_written_after_it_started(
+    store: OxigraphStore, runner: SparqlRunner
+) -> None:
+    assert runner.run(f"ASK {{ <{EX}late0> ?p ?o }}", 10).result is False
+    store.add("later", things(3, prefix="late"))
+    assert runner.run(f"ASK {{ <{EX}late0> ?p ?o }}", 10).result is True
+    assert runner.run("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", 10).result == [{"n": 3003}]
+
+
+def test_errors_cross_the_process_boundary_with_their_class(
+    store: OxigraphStore, runner: SparqlRunner
+) -> None:
+    with pytest.raises(ReadOnlyError):
+        runner.run("DELETE WHERE { ?s ?p ?o }", 10)
+    with pytest.raises(QueryError, match="malformed"):
+        runner.run("SELECT ?x WHERE {", 10)
+    assert store.count("demo") == 3000  # nothing was deleted
+
+
+def test_a_busy_pool_answers_with_a_timeout_instead_of_waiting_forever(runner: SparqlRunner) -> None:
+    outcome: list[BaseException] = []
+
+    def slow() -> None:
+        try:
+            runner.run(ENDLESS, 3.0)
+        except QueryTimeout as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(0.5)  # the only worker is now busy
+    with pytest.raises(QueryTimeout, match="busy"):
+        runner.run("ASK { ?s ?p ?o }", 0.5)
+    thread.join()
+    assert len(outcome) == 1
+    assert runner.run("ASK { ?s ?p ?o }", 10).result is True
+
+
+def test_an_in_memory_store_falls_back_to_a_thread_and_says_the_query_runs_on() -> None:
+    memory = OxigraphStore(None)
+    memory.replace("demo", things(300))
+    runner = SparqlRunner(memory, Settings(store=memory.url), workers=1)
+    try:
+        assert not runner.killable
+        assert runner.run("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", 10).result == [{"n": 300}]
+        # 27 M triples of triples: a few seconds of work, abandoned after 0.2 s (it ends on its own)
+        with pytest.raises(QueryTimeout) as raised:
+            runner.run(ENDLESS, 0.2)
+        assert raised.value.hint is not None and "cannot stop" in raised.value.hint
+    finally:
+        runner.close()
+
+
+def test_a_read_only_view_opens_whole_while_the_writer_compacts(store: OxigraphStore) -> None:
+    """Opened right after a replace, a view used to find a file the writer had just compacted away
+    (about 1 open in 5); each must now open and see the replaced source."""
+    assert store.path is not None
+    for i in range(60):
+        store.replace("churn", things(50, prefix=f"c{i}-"))
+        view = OxigraphStore(store.path, read_only=True)
+        try:
+            assert view.count("churn") == 50
+            assert view.ask(f"ASK {{ <{EX}c{i}-0> ?p ?o }}")
+        finally:
+            view.close()
+
+
+def test_a_read_only_view_refuses_writes_and_changes_nothing(store: OxigraphStore) -> None:
+    assert store.path is not None
+    view = OxigraphStore(store.path, read_only=True)
+    try:
+        with pytest.raises(StoreError):
+            view.replace("demo", things(1))
+        with pytest.raises(StoreError):
+            view.add("other", things(1))
+    finally:
+        view.close()
+    assert store.count("demo") == 3000 and "other" not in store.sources()
+
+
+def test_the_api_cuts_and_stops_user_queries(store: OxigraphStore, tmp_path: Path) -> None:
+    settings = Settings(
+        store=store.url, cache_dir=tmp_path / "cache", sparql_timeout_s=1.0, sparql_max_rows=20
+    )
+    with TestClient(create_app(settings, store=store), raise_server_exceptions=False) as client:
+        cut = client.get("/v1/sparql", params={"query": "SELECT ?s WHERE { ?s ?p ?o }"})
+        assert cut.status_code == 200
+        assert cut.json()["truncated"] is True and len(cut.json()["result"]) == 20
+        small = client.get("/v1/sparql", params={"query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 3"}).json()
+        assert small["truncated"] is False and len(small["result"]) == 3
+        started = time.monotonic()
+        stopped = client.get("/v1/sparql", params={"query": ENDLESS})
+        assert time.monotonic() - started < 3.0
+        assert stopped.status_code == 400
+        assert stopped.json()["error"]["code"] == "query_timeout"
+        assert client.get("/v1/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["result"] is True
