@@ -186,6 +186,7 @@ def _build_index(graph_store: object, settings: object) -> str:
     """Embed every norm once (cached by content), so that serving never embeds graph norms."""
     import time
 
+    from normkg.reasoning.frame_cache import cached_frame_rows
     from normkg.reasoning.judge import NormJudge
     from normkg.reasoning.norm_index import NormIndex
 
@@ -193,6 +194,7 @@ def _build_index(graph_store: object, settings: object) -> str:
     judge = NormJudge.load()
     key = NormIndex.store_key(graph_store, judge)  # type: ignore[arg-type]
     cache_dir = settings.cache_dir  # type: ignore[attr-defined]
+    cached_frame_rows(graph_store, cache_dir)  # type: ignore[arg-type]  # the service's start reads it
     if NormIndex.load(cache_dir, key) is not None:
         return f"norm index: up to date ({NormIndex.path(cache_dir, key)})"
     with err_console.status("embedding norms for checking (once per change of the graph)"):

@@ -29,6 +29,7 @@ import numpy as np
 from normkg.kg.store import GraphStore
 from normkg.ontology.namespace import NKG
 from normkg.reasoning.context import NormalizedContext
+from normkg.reasoning.frame_cache import FrameRow, read_frame_rows
 from normkg.reasoning.vocabulary import Vocabulary
 
 GENERAL = "general"
@@ -133,11 +134,20 @@ class FrameTable:
 
     @classmethod
     def from_store(cls, store: GraphStore, vocabulary: Vocabulary) -> FrameTable:
+        return cls.from_rows(read_frame_rows(store), vocabulary)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[FrameRow], vocabulary: Vocabulary) -> FrameTable:
+        """The table of (frame, property, value) rows, as the store's ``frames`` query or the frame
+        cache (``frame_cache.py``) gives them."""
         labels = vocabulary.labels()
+        made: dict[tuple[str, str], Constraint] = {}  # frames share a few thousand distinct constraints
         frames: dict[str, set[Constraint]] = defaultdict(set)
-        for row in store.query("frames"):
-            prop, value = row["property"].value, row["value"].value
-            frames[row["frame"].value].add(constraint(prop, value, labels))
+        for frame, prop, value in rows:
+            c = made.get((prop, value))
+            if c is None:
+                c = made[(prop, value)] = constraint(prop, value, labels)
+            frames[frame].add(c)
         return cls({frame: frozenset(cons) for frame, cons in sorted(frames.items())})
 
     def key(self, frame: str | None) -> frozenset[tuple[str, str]]:

@@ -19,6 +19,7 @@ import numpy as np
 
 from normkg.kg.store import GraphStore
 from normkg.kg.terms import to_python
+from normkg.reasoning.frame_cache import content_digest
 
 if TYPE_CHECKING:
     from normkg.reasoning.judge import Deontic, NormJudge
@@ -72,10 +73,7 @@ class NormIndex:
     @staticmethod
     def store_key(store: GraphStore, judge: NormJudge) -> str:
         """Changes whenever a source's content or the judge's version changes."""
-        parts = [f"v{INDEX_VERSION}", judge_version(judge)]
-        for name, info in sorted(store.sources().items()):
-            parts.append(f"{name}:{info.content_key}:{info.triples}")
-        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
+        return content_digest(store, f"v{INDEX_VERSION}", judge_version(judge))
 
     @staticmethod
     def read_norms(store: GraphStore) -> list[IndexedNorm]:

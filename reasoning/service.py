@@ -34,6 +34,7 @@ from normkg.reasoning.explain import (
     frame_out,
     norm_refs,
 )
+from normkg.reasoning.frame_cache import cached_frame_rows
 from normkg.reasoning.judge import NormJudge
 from normkg.reasoning.norm_index import NormIndex
 from normkg.reasoning.norms_query import norms_for_context
@@ -141,7 +142,7 @@ class NormService:
             if self._state is not None and self._state.key == key:
                 return self._state
             vocabulary = Vocabulary.from_store(self.store)
-            frames = FrameTable.from_store(self.store, vocabulary)
+            frames = FrameTable.from_rows(cached_frame_rows(self.store, self.settings.cache_dir), vocabulary)
             index = NormIndex.load_or_build(self.store, self.judge, self.settings.cache_dir)
             table = NormTable(index, frames)
             refs = _RefCache(self.store)

@@ -1,0 +1,86 @@
+"""The frame cache: what the service reads at start instead of every frame constraint from the store."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from normkg.ingest.loaders.norm_pack import NormPackLoader
+from normkg.ingest.pipeline import ingest_source, load_ontology
+from normkg.kg.oxigraph_store import OxigraphStore
+from normkg.reasoning.applicability import FrameTable
+from normkg.reasoning.frame_cache import cached_frame_rows, frames_path, read_frame_rows
+from normkg.reasoning.vocabulary import Vocabulary
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> OxigraphStore:
+    opened = OxigraphStore(tmp_path / "store")
+    load_ontology(opened)
+    ingest_source(opened, NormPackLoader(DATA / "packs" / "example.yaml"))
+    return opened
+
+
+def written(cache: Path) -> list[Path]:
+    return sorted(cache.glob("frames-*.npz"))
+
+
+def test_the_cached_rows_are_the_stores_rows_and_build_the_same_table(
+    store: OxigraphStore, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    fresh = read_frame_rows(store)
+    assert fresh, "the example pack has framed norms"
+    assert cached_frame_rows(store, cache) == fresh  # read from the store, and written
+    [path] = written(cache)
+    assert cached_frame_rows(store, cache) == fresh  # read from the file
+    vocabulary = Vocabulary.from_store(store)
+    from_file = FrameTable.from_rows(cached_frame_rows(store, cache), vocabulary)
+    from_store = FrameTable.from_store(store, vocabulary)
+    assert from_file.frames == from_store.frames
+    assert written(cache) == [path]
+
+
+SECOND_PACK = """name: second-pack
+title: A second pack
+license: CC0-1.0
+citation: test
+norms:
+  - id: quiet-library
+    text: It is rude to talk loudly in a library.
+    judgment: bad
+    behavior: talking loudly
+    frame:
+      country: FR
+      setting: library
+"""
+
+
+def test_a_changed_store_gets_new_rows_never_the_stale_file(store: OxigraphStore, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    before = cached_frame_rows(store, cache)
+    pack = tmp_path / "second.yaml"
+    pack.write_text(SECOND_PACK, encoding="utf-8")
+    ingest_source(store, NormPackLoader(pack))  # a new framed norm
+    after = cached_frame_rows(store, cache)
+    assert after == read_frame_rows(store)
+    assert set(before) < set(after)
+    assert len(written(cache)) == 2
+
+
+def test_an_unreadable_cache_file_is_rebuilt_not_trusted(
+    store: OxigraphStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = tmp_path / "cache"
+    rows = cached_frame_rows(store, cache)
+    [path] = written(cache)
+    path.write_bytes(path.read_bytes()[:100])  # cut short, as by a full disk
+    with caplog.at_level(logging.WARNING):
+        assert cached_frame_rows(store, cache) == rows
+    assert "cannot be read" in caplog.text
+    assert frames_path(cache, path.stem.removeprefix("frames-")) == path
+    assert cached_frame_rows(store, cache) == rows  # and the file was written again, whole
