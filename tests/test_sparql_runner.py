@@ -12,13 +12,17 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from conftest_stores import OxigraphServer
 from fastapi.testclient import TestClient
 
 from normkg.api.app import create_app
 from normkg.errors import QueryError, QueryTimeout, ReadOnlyError, StoreError
+from normkg.kg.open import open_store
 from normkg.kg.oxigraph_store import OxigraphStore
 from normkg.kg.sparql_runner import SparqlRunner
 from normkg.settings import Settings
+
+pytest_plugins = ["conftest_stores"]
 
 EX = "http://example.org/"
 P = ox.NamedNode(EX + "p")
@@ -114,6 +118,25 @@ def test_a_busy_pool_answers_with_a_timeout_instead_of_waiting_forever(runner: S
     thread.join()
     assert len(outcome) == 1
     assert runner.run("ASK { ?s ?p ?o }", 10).result is True
+
+
+def test_a_remote_store_is_queried_by_the_worker_through_the_same_server(
+    oxigraph_server: OxigraphServer,
+) -> None:
+    oxigraph_server.wipe()
+    settings = Settings(store=oxigraph_server.store_url)
+    remote = open_store(oxigraph_server.store_url, settings)
+    remote.replace("demo", things(60))
+    runner = SparqlRunner(remote, settings, workers=1)
+    try:
+        assert runner.killable  # the worker reaches the server itself
+        answer = runner.run("SELECT ?s WHERE { ?s ?p ?o }", 10, max_rows=25)
+        assert answer.truncated and isinstance(answer.result, list) and len(answer.result) == 25
+        remote.add("demo-2", things(1, prefix="late"))
+        assert runner.run(f"ASK {{ <{EX}late0> ?p ?o }}", 10).result is True
+    finally:
+        runner.close()
+        remote.close()
 
 
 def test_an_in_memory_store_falls_back_to_a_thread_and_says_the_query_runs_on() -> None:
