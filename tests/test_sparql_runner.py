@@ -9,10 +9,10 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 import pytest
-from conftest_stores import OxigraphServer
 from fastapi.testclient import TestClient
 
 from normkg.api.app import create_app
@@ -21,6 +21,9 @@ from normkg.kg.open import open_store
 from normkg.kg.oxigraph_store import OxigraphStore
 from normkg.kg.sparql_runner import SparqlRunner
 from normkg.settings import Settings
+
+if TYPE_CHECKING:
+    from conftest_stores import OxigraphServer
 
 pytest_plugins = ["conftest_stores"]
 
@@ -120,7 +123,7 @@ def test_a_busy_pool_answers_with_a_timeout_instead_of_waiting_forever(runner: S
     assert runner.run("ASK { ?s ?p ?o }", 10).result is True
 
 
-def test_a_remote_store_is_queried_by_the_worker_through_the_same_server(
+def test_a_remote_store_is_read_by_the_worker_through_the_same_server(
     oxigraph_server: OxigraphServer,
 ) -> None:
     oxigraph_server.wipe()
