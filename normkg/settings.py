@@ -33,7 +33,8 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="Python logging level.")
     cache_dir: Path = Field(
-        Path("./var/cache"), description="Where norm embeddings computed at ingest are kept."
+        Path("./var/cache"),
+        description="Where the norm embeddings and frame rows computed at ingest are kept (3 newest).",
     )
     source_priority: list[str] = Field(
         default_factory=list,

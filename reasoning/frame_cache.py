@@ -11,7 +11,6 @@ constraints over a few hundred thousand frames stay tens of megabytes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import zipfile
@@ -21,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from normkg.kg.store import GraphStore
+from normkg.reasoning.cache_files import content_digest, save_arrays
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +32,6 @@ class FrameRow(NamedTuple):
     frame: str
     property: str
     value: str
-
-
-def content_digest(store: GraphStore, *parts: str) -> str:
-    """A digest of ``parts`` and every source's content key and size: a cache key for derived state."""
-    keyed = list(parts)
-    for name, info in sorted(store.sources().items()):
-        keyed.append(f"{name}:{info.content_key}:{info.triples}")
-    return hashlib.sha256("\n".join(keyed).encode()).hexdigest()[:20]
 
 
 def frames_path(cache_dir: Path, key: str) -> Path:
@@ -71,10 +63,7 @@ def _save(path: Path, rows: list[FrameRow]) -> None:
         [[strings.setdefault(part, len(strings)) for part in row] for row in rows], dtype=np.int64
     ).reshape(len(rows), 3)
     table = np.frombuffer(json.dumps(list(strings)).encode("utf-8"), dtype=np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, codes=codes, strings=table)
-    tmp.replace(path)  # atomic: a reader never sees half a file
+    save_arrays(path, codes=codes, strings=table)
 
 
 def _load(path: Path) -> list[FrameRow]:

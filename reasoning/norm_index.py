@@ -19,7 +19,7 @@ import numpy as np
 
 from normkg.kg.store import GraphStore
 from normkg.kg.terms import to_python
-from normkg.reasoning.frame_cache import content_digest
+from normkg.reasoning.cache_files import content_digest, save_arrays
 
 if TYPE_CHECKING:
     from normkg.reasoning.judge import Deontic, NormJudge
@@ -111,13 +111,10 @@ class NormIndex:
         return cache_dir / f"norm-index-{key}.npz"
 
     def save(self, cache_dir: Path) -> Path:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        path = self.path(cache_dir, self.key)
         meta = json.dumps([n.__dict__ for n in self.norms])
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, retrieval=self.retrieval, judge=self.judge, meta=np.array(meta))
-        tmp.replace(path)  # atomic: a reader never sees half a file
-        return path
+        return save_arrays(
+            self.path(cache_dir, self.key), retrieval=self.retrieval, judge=self.judge, meta=np.array(meta)
+        )
 
     @classmethod
     def load(cls, cache_dir: Path, key: str) -> NormIndex | None:

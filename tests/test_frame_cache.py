@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from normkg.ingest.loaders.norm_pack import NormPackLoader
 from normkg.ingest.pipeline import ingest_source, load_ontology
 from normkg.kg.oxigraph_store import OxigraphStore
 from normkg.reasoning.applicability import FrameTable
+from normkg.reasoning.cache_files import KEEP, save_arrays
 from normkg.reasoning.frame_cache import cached_frame_rows, frames_path, read_frame_rows
 from normkg.reasoning.vocabulary import Vocabulary
 
@@ -84,3 +87,20 @@ def test_an_unreadable_cache_file_is_rebuilt_not_trusted(
     assert "cannot be read" in caplog.text
     assert frames_path(cache, path.stem.removeprefix("frames-")) == path
     assert cached_frame_rows(store, cache) == rows  # and the file was written again, whole
+
+
+def test_old_cache_versions_are_pruned_and_other_kinds_left_alone(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    index = cache / "norm-index-aaaa.npz"
+    index.write_bytes(b"another kind of cache")
+    partial = cache / "frames-zzzz.tmp.npz"
+    partial.write_bytes(b"a write under way")
+    saved = []
+    for version in range(5):
+        path = frames_path(cache, f"v{version}")
+        save_arrays(path, codes=np.zeros((0, 3), dtype=np.int64))
+        os.utime(path, (1_000_000 + version, 1_000_000 + version))  # distinct ages on any filesystem
+        saved.append(path)
+    assert written(cache) == sorted([*saved[-KEEP:], partial])
+    assert index.exists()

@@ -1,0 +1,65 @@
+"""Files of derived state (norm index, frame rows) in the cache folder: naming, writing, pruning.
+
+Why one place: both caches are keyed by a digest of the store's content, so every change of a source
+leaves a new file behind. Without pruning, a service that ingests daily fills its disk (the norm index
+of the real graph is 95 MB per version); with it, the newest few versions stay, so a rollback or a
+second store sharing the folder still starts warm.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from normkg.kg.store import GraphStore
+
+log = logging.getLogger(__name__)
+
+#: versions of each cache kind kept in the folder (the newest by modification time)
+KEEP = 3
+
+
+def content_digest(store: GraphStore, *parts: str) -> str:
+    """A digest of ``parts`` and every source's content key and size: a cache key for derived state."""
+    keyed = list(parts)
+    for name, info in sorted(store.sources().items()):
+        keyed.append(f"{name}:{info.content_key}:{info.triples}")
+    return hashlib.sha256("\n".join(keyed).encode()).hexdigest()[:20]
+
+
+def save_arrays(path: Path, **arrays: Any) -> Path:
+    """Write ``arrays`` to the .npz file ``path`` atomically (a reader never sees half a file), then
+    prune older files of the same kind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, **arrays)
+    tmp.replace(path)
+    prune(path)
+    return path
+
+
+def prune(newest: Path, keep: int = KEEP) -> list[Path]:
+    """Delete all but the ``keep`` most recent files of ``newest``'s kind (the name up to its last
+    '-'); ``newest`` itself is always kept. Returns the deleted files."""
+    kind = newest.name.rsplit("-", 1)[0]
+    aged: list[tuple[float, Path]] = []
+    for other in newest.parent.glob(f"{kind}-*.npz"):
+        if other == newest or other.name.endswith(".tmp.npz"):
+            continue
+        try:
+            aged.append((other.stat().st_mtime, other))
+        except OSError:  # removed meanwhile by another process
+            continue
+    aged.sort(reverse=True)
+    deleted: list[Path] = []
+    for _, old in aged[max(keep - 1, 0) :]:
+        try:
+            old.unlink()
+            deleted.append(old)
+        except OSError as exc:  # another process may have removed it, or hold it on Windows
+            log.warning("cannot remove the old cache file %s: %s", old, exc)
+    return deleted
