@@ -7,7 +7,7 @@ killed. A worker is ``python -m normkg.kg.sparql_runner`` speaking JSON lines on
 stdout (not ``multiprocessing``, whose spawn re-runs the caller's main script). For each query it
 opens the store's ``reader_url`` (a read-only view of the on-disk store, or the same SPARQL server),
 so it sees what was ingested since the service started; opening the on-disk store read-only takes
-about 7 ms, starting a worker about 0.2 s (once).
+about 7 ms, starting a worker about 0.2 s (once; it then serves query after query).
 
 A store that no other process can open (the in-memory one) falls back to a thread: the caller still
 gets its answer or a timeout error on time, but the abandoned query runs on. The API documents this.
@@ -49,18 +49,19 @@ def _settings_message(settings: Settings) -> dict[str, Any]:
 
 def main() -> None:
     """A worker: first line the settings and reader URL, then one query per line, one reply per line."""
+    protocol, sys.stdout = sys.stdout, sys.stderr  # stdout carries replies only: stray prints go to stderr
     first = json.loads(sys.stdin.readline())
     settings, reader_url = Settings.model_validate(first["settings"]), first["reader_url"]
-    _reply({"ready": True})
+    _reply(protocol, {"ready": True})
     for line in sys.stdin:
         request = json.loads(line)
         try:
             answer = _answer(reader_url, settings, request["query"], request["max_rows"])
-            _reply({"result": answer.result, "truncated": answer.truncated})
+            _reply(protocol, {"result": answer.result, "truncated": answer.truncated})
         except NormkgError as exc:
-            _reply({"error": type(exc).__name__, "message": exc.message, "hint": exc.hint})
+            _reply(protocol, {"error": type(exc).__name__, "message": exc.message, "hint": exc.hint})
         except Exception as exc:  # noqa: BLE001 - reported to the caller; the worker stays up
-            _reply({"error": "StoreError", "message": f"the query failed: {exc}", "hint": None})
+            _reply(protocol, {"error": "StoreError", "message": f"the query failed: {exc}", "hint": None})
 
 
 def _answer(reader_url: str, settings: Settings, query: str, max_rows: int | None) -> ReadAnswer:
@@ -85,9 +86,9 @@ def _answer(reader_url: str, settings: Settings, query: str, max_rows: int | Non
     raise AssertionError("unreachable")
 
 
-def _reply(message: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(message) + "\n")
-    sys.stdout.flush()
+def _reply(protocol: IO[str], message: dict[str, Any]) -> None:
+    protocol.write(json.dumps(message) + "\n")
+    protocol.flush()
 
 
 def _error(name: str, message: str, hint: str | None) -> NormkgError:
@@ -112,7 +113,11 @@ class _Worker:
         stdout: IO[str] | None = self.process.stdout
         assert stdout is not None
         for line in stdout:
-            self.replies.put(json.loads(line))
+            try:
+                self.replies.put(json.loads(line))
+            except json.JSONDecodeError:  # not a reply: the worker is broken, let the caller see it end
+                self.process.kill()
+                break
         self.replies.put(None)  # the process ended
 
     def send(self, message: dict[str, Any]) -> None:
