@@ -75,6 +75,11 @@ def test_sparql_reads_and_refuses_updates(store_url: str) -> None:
     assert json.loads(result.output)[0]["c"] > 0
     refused = runner.invoke(app, ["sparql", "--store", store_url, "DELETE WHERE { ?s ?p ?o }"])
     assert refused.exit_code == 2 and "refused" in refused.output
+    query = "SELECT ?n WHERE { ?n a nkg:Norm }"
+    everything = runner.invoke(app, ["sparql", "--json", "--store", store_url, query])
+    cut = runner.invoke(app, ["sparql", "--json", "--max-rows", "2", "--store", store_url, query])
+    assert cut.exit_code == 0 and len(json.loads(cut.stdout)) == 2 < len(json.loads(everything.stdout))
+    assert "cut at 2 rows" in cut.stderr
 
 
 def test_missing_data_dir_is_a_clear_error(tmp_path: Path) -> None:
