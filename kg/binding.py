@@ -10,12 +10,11 @@ variable to be projected; this works for both.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
 
 import pyoxigraph as ox
 
 from normkg.errors import QueryError
-from normkg.kg.terms import Term
+from normkg.kg.terms import Bindings, Term
 
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 _VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -29,7 +28,7 @@ def term_text(term: Term) -> str:
     return str(term)
 
 
-def bind(query: str, bindings: Mapping[str, Term | Sequence[Term]] | None) -> str:
+def bind(query: str, bindings: Bindings | None) -> str:
     """``query`` with each ``?name`` bound: a term binds it to one value, a list to any of several."""
     if not bindings:
         return query

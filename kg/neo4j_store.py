@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -54,14 +54,13 @@ from normkg.errors import ConfigError, QueryError, StoreError
 from normkg.kg.queries import named_query
 from normkg.kg.shared import export_sources, unchanged
 from normkg.kg.store import Capabilities, ExportFormat, GraphInfo, ReplaceResult
-from normkg.kg.terms import Row, Term, Triple
+from normkg.kg.terms import Bindings, Row, Term, Triple
 from normkg.ontology.namespace import PREFIXES, RDF, XSD
 from normkg.settings import Settings
 
 ViewValue = str | int | float | bool
 
 # A parameter binds one term, or a list of terms (any of them).
-Bindings = Mapping[str, Term | Sequence[Term]]
 
 _LANG = re.compile(r"^(.*)@([a-zA-Z]{1,8}(?:-[a-zA-Z0-9]{1,8})*)$", re.DOTALL)
 _TYPED = re.compile(r"^(.*)\^\^([A-Za-z][A-Za-z0-9_.-]*?)__(.*)$", re.DOTALL)

@@ -15,7 +15,7 @@ import itertools
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from normkg.kg.shared import (
     unchanged,
 )
 from normkg.kg.store import Capabilities, GraphInfo, ReplaceResult
-from normkg.kg.terms import Row, Term, Triple
+from normkg.kg.terms import Bindings, Row, Term, Triple
 from normkg.ontology.namespace import CATALOG_GRAPH, PREFIXES, mint, source_graph
 
 
@@ -194,7 +194,7 @@ class OxigraphStore(CatalogStore):
         return int(next(iter(result))["n"].value)
 
     # ---- reads ---------------------------------------------------------------------------
-    def _query(self, query: str, bindings: Mapping[str, Term | Sequence[Term]] | None) -> object:
+    def _query(self, query: str, bindings: Bindings | None) -> object:
         """Query the live versions. A replace may swap and drop a version between reading the catalog
         and querying; the query's snapshot is taken when it starts, so if the catalog is the same
         after the call, the snapshot saw exactly those versions; otherwise ask again."""
@@ -214,13 +214,7 @@ class OxigraphStore(CatalogStore):
             raise _wrap(exc) from exc
         raise StoreError("the store kept changing while it was read", hint="retry the request")
 
-    def select(
-        self,
-        query: str,
-        bindings: Mapping[str, Term | Sequence[Term]] | None = None,
-        *,
-        limit: int | None = None,
-    ) -> list[Row]:
+    def select(self, query: str, bindings: Bindings | None = None, *, limit: int | None = None) -> list[Row]:
         result = self._query(query, bindings)
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")

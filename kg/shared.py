@@ -8,7 +8,7 @@ streaming its sources' triples through pyoxigraph's serialisers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from normkg.errors import QueryError, StoreError
 from normkg.kg.queries import named_query
 from normkg.kg.store import ExportFormat, GraphInfo, GraphStore, ReplaceResult
-from normkg.kg.terms import Row, Term
+from normkg.kg.terms import Bindings, Row
 from normkg.ontology.namespace import NKG, PREFIXES, RDF, source_graph
 
 FORMATS = {
@@ -133,13 +133,13 @@ class CatalogStore:
     def _catalog(self) -> dict[str, CatalogEntry]:
         raise NotImplementedError
 
-    def select(self, query: str, bindings: Mapping[str, Term | Sequence[Term]] | None = None) -> list[Row]:
+    def select(self, query: str, bindings: Bindings | None = None, *, limit: int | None = None) -> list[Row]:
         raise NotImplementedError
 
     def sources(self) -> dict[str, GraphInfo]:
         return {name: entry.info for name, entry in sorted(self._catalog().items())}
 
-    def query(self, name: str, params: Mapping[str, Term | Sequence[Term]] | None = None) -> list[Row]:
+    def query(self, name: str, params: Bindings | None = None) -> list[Row]:
         return self.select(named_query(name), params)
 
     def count(self, source: str | None = None) -> int:

@@ -44,7 +44,7 @@ import itertools
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
@@ -63,12 +63,11 @@ from normkg.kg.shared import (
     unchanged,
 )
 from normkg.kg.store import Capabilities, GraphInfo, ReplaceResult
-from normkg.kg.terms import Row, Term, Triple
+from normkg.kg.terms import Bindings, Row, Triple
 from normkg.ontology.namespace import CATALOG_GRAPH, PREFIXES, PROV, mint, source_graph
 from normkg.settings import Settings
 
 # A parameter binds one term, or a list of terms (any of them).
-Bindings = Mapping[str, Term | Sequence[Term]]
 
 _COUNT_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 # Version graphs being loaded or live, recorded in the catalog as specialisations of their source

@@ -8,12 +8,12 @@ new one, never half of each.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from normkg.kg.terms import Row, Term, Triple
+from normkg.kg.terms import Bindings, Row, Term, Triple
 
 
 class ExportFormat(StrEnum):
@@ -85,7 +85,7 @@ class GraphStore(Protocol):
         """The live source graphs."""
         ...
 
-    def query(self, name: str, params: Mapping[str, Term | Sequence[Term]] | None = None) -> list[Row]:
+    def query(self, name: str, params: Bindings | None = None) -> list[Row]:
         """Run the named query ``name`` (kg/queries/NAME.rq or NAME.cypher) with bound ``params``.
 
         This is what reasoning and the API use, so that they never depend on a query language:
@@ -93,13 +93,7 @@ class GraphStore(Protocol):
         """
         ...
 
-    def select(
-        self,
-        query: str,
-        bindings: Mapping[str, Term | Sequence[Term]] | None = None,
-        *,
-        limit: int | None = None,
-    ) -> list[Row]:
+    def select(self, query: str, bindings: Bindings | None = None, *, limit: int | None = None) -> list[Row]:
         """Run a SPARQL SELECT over the union of live source graphs; ``bindings`` are bound, never pasted.
 
         ``limit`` keeps the first rows only, and where the backend streams, stops reading there (so

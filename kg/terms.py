@@ -7,7 +7,7 @@ are Rust objects that the embedded store takes without conversion; rdflib is use
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TypeAlias
 
 import pyoxigraph as ox
@@ -17,6 +17,8 @@ Subject: TypeAlias = ox.NamedNode | ox.BlankNode
 Term: TypeAlias = ox.NamedNode | ox.BlankNode | ox.Literal
 Triple: TypeAlias = tuple[Subject, ox.NamedNode, Term]
 Row: TypeAlias = dict[str, Term]
+#: values bound to a query's variables (a sequence becomes a VALUES block)
+Bindings: TypeAlias = Mapping[str, Term | Sequence[Term]]
 
 
 def literal(value: str | int | float | bool, lang: str | None = None) -> ox.Literal:
