@@ -82,7 +82,7 @@ HEADLINES = (
     ("growth: ingest 10x vs linear", "bench_growth.growth.10x.ingest_vs_linear", None, "<= 1.1"),
     ("growth: query p50 at 10x", "bench_growth.growth.10x.query_p50_ratio", None, "< 10 (sub-linear)"),
     (
-        "growth: service start at 10x (s)",
+        "growth: state load at 10x (s)",
         "bench_growth.sizes.10x.state_load_cached_s",
         "bench_growth.sizes.10x.state_load_s",
         "-",

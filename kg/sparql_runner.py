@@ -7,7 +7,9 @@ killed. A worker is ``python -m normkg.kg.sparql_runner`` speaking JSON lines on
 stdout (not ``multiprocessing``, whose spawn re-runs the caller's main script). For each query it
 opens the store's ``reader_url`` (a read-only view of the on-disk store, or the same SPARQL server),
 so it sees what was ingested since the service started; opening the on-disk store read-only takes
-about 7 ms, starting a worker about 0.2 s (once; it then serves query after query).
+about 7 ms, starting a worker about 0.2 s (once; it then serves query after query). A worker also
+ends itself a second after a query's limit, so a runaway query stops even when the service that
+should kill it has died (pyoxigraph releases the GIL while it computes, so the worker's timer runs).
 
 A store that no other process can open (the in-memory one) falls back to a thread: the caller still
 gets its answer or a timeout error on time, but the abandoned query runs on. The API documents this.
@@ -16,6 +18,7 @@ gets its answer or a timeout error on time, but the abandoned query runs on. The
 from __future__ import annotations
 
 import json
+import os
 import queue
 import subprocess
 import sys
@@ -27,23 +30,24 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from normkg import errors
-from normkg.errors import NormkgError, QueryError, QueryTimeout, StoreError
+from normkg.errors import NormkgError, QueryError, QueryTimeout, SparqlBusy, StoreError
 from normkg.kg.sparql_read import ReadAnswer, run_read_only
 from normkg.kg.store import GraphStore
 from normkg.settings import Settings
 
 #: how long a new worker may take to start (imports), not counted against a query's time limit
 STARTUP_TIMEOUT_S = 60.0
-#: tries of one query when the store (not the query) fails
-READ_ATTEMPTS = 3
+#: tries of one query when the store (not the query) fails mid-query; opening retries on its own
+READ_ATTEMPTS = 2
+#: a worker exits this long after a query's time limit if nobody has stopped it
+SELF_STOP_GRACE_S = 1.0
 
 
 def _settings_message(settings: Settings) -> dict[str, Any]:
     """The settings a worker needs, secrets included (they go through a pipe, never argv or env)."""
-    message = settings.model_dump(mode="json")
-    for name in ("store_password", "api_key"):
-        secret = getattr(settings, name)
-        message[name] = secret.get_secret_value() if secret is not None else None
+    message = settings.model_dump(mode="json", exclude={"api_key"})  # the worker never needs it
+    password = settings.store_password
+    message["store_password"] = password.get_secret_value() if password is not None else None
     return message
 
 
@@ -55,6 +59,10 @@ def main() -> None:
     _reply(protocol, {"ready": True})
     for line in sys.stdin:
         request = json.loads(line)
+        # the parent kills this process at the limit; if the parent is gone, this timer does
+        deadline = threading.Timer(request["timeout_s"] + SELF_STOP_GRACE_S, os._exit, (3,))
+        deadline.daemon = True
+        deadline.start()
         try:
             answer = _answer(reader_url, settings, request["query"], request["max_rows"])
             _reply(protocol, {"result": answer.result, "truncated": answer.truncated})
@@ -62,6 +70,8 @@ def main() -> None:
             _reply(protocol, {"error": type(exc).__name__, "message": exc.message, "hint": exc.hint})
         except Exception as exc:  # noqa: BLE001 - reported to the caller; the worker stays up
             _reply(protocol, {"error": "StoreError", "message": f"the query failed: {exc}", "hint": None})
+        finally:
+            deadline.cancel()
 
 
 def _answer(reader_url: str, settings: Settings, query: str, max_rows: int | None) -> ReadAnswer:
@@ -99,7 +109,7 @@ def _error(name: str, message: str, hint: str | None) -> NormkgError:
     return cls(message, hint=hint)
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity: a set holds the running ones
 class _Worker:
     """A worker process; a thread moves its stdout lines into ``replies`` (a portable timed wait)."""
 
@@ -156,6 +166,7 @@ class SparqlRunner:
         self._idle: queue.LifoQueue[_Worker | None] = queue.LifoQueue()
         for _ in range(self.workers):
             self._idle.put(None)
+        self._running: set[_Worker] = set()
         self._threads: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -165,26 +176,34 @@ class SparqlRunner:
         return self.reader_url is not None
 
     def run(self, query: str, timeout_s: float, max_rows: int | None = None) -> ReadAnswer:
-        """The answer of ``query``; :class:`QueryTimeout` when it runs past ``timeout_s`` seconds."""
+        """The answer of ``query`` within ``timeout_s`` seconds in all (waiting for a free worker
+        included; starting one is not): :class:`QueryTimeout` past it, :class:`SparqlBusy` when every
+        worker stayed busy."""
         if self.reader_url is None:
             return self._run_in_thread(query, timeout_s, max_rows)
+        deadline = time.monotonic() + timeout_s
         try:
             worker = self._idle.get(timeout=timeout_s)
         except queue.Empty:
-            raise QueryTimeout(
+            raise SparqlBusy(
                 f"all {self.workers} SPARQL workers stayed busy for {timeout_s:g} s",
-                hint="retry later, or raise NORMKG_SPARQL_WORKERS",
+                hint="retry in a few seconds, or raise NORMKG_SPARQL_WORKERS",
             ) from None
         try:
             if worker is None or not worker.alive:
+                if worker is not None:
+                    self._stop(worker)
+                starting = time.monotonic()
                 worker = self._start()
-            worker.send({"query": query, "max_rows": max_rows})
-            reply = worker.receive(timeout_s)
+                deadline += time.monotonic() - starting  # a worker's startup is not the query's time
+            left = max(deadline - time.monotonic(), 0.0)
+            worker.send({"query": query, "max_rows": max_rows, "timeout_s": left})
+            reply = worker.receive(left)
             if reply is None:
                 raise OSError("it ended")
         except queue.Empty:
             assert worker is not None
-            worker.stop()
+            self._stop(worker)
             worker = None
             raise QueryTimeout(
                 f"query took longer than {timeout_s:g} s and was stopped",
@@ -192,7 +211,7 @@ class SparqlRunner:
             ) from None
         except OSError as exc:  # a broken pipe, or a worker that died
             if worker is not None:
-                worker.stop()
+                self._stop(worker)
             worker = None
             raise StoreError(f"the SPARQL worker process failed: {exc}", hint="retry the query") from exc
         finally:
@@ -203,22 +222,30 @@ class SparqlRunner:
 
     def _start(self) -> _Worker:
         process = subprocess.Popen(
-            [sys.executable, "-m", "normkg.kg.sparql_runner"],
+            # -P: never import a normkg/ folder from the working directory instead of the installed one
+            [sys.executable, "-P", "-m", "normkg.kg.sparql_runner"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
             encoding="utf-8",
         )
         worker = _Worker(process)
-        worker.send({"settings": _settings_message(self.settings), "reader_url": self.reader_url})
+        with self._lock:
+            self._running.add(worker)
         try:
+            worker.send({"settings": _settings_message(self.settings), "reader_url": self.reader_url})
             ready = worker.receive(STARTUP_TIMEOUT_S)
-        except queue.Empty:
+        except (OSError, queue.Empty):
             ready = None
         if ready is None:
-            worker.stop()
+            self._stop(worker)
             raise StoreError(f"the SPARQL worker did not start within {STARTUP_TIMEOUT_S:g} s")
         return worker
+
+    def _stop(self, worker: _Worker) -> None:
+        worker.stop()
+        with self._lock:
+            self._running.discard(worker)
 
     def _run_in_thread(self, query: str, timeout_s: float, max_rows: int | None) -> ReadAnswer:
         with self._lock:
@@ -234,31 +261,30 @@ class SparqlRunner:
                 hint="add a LIMIT or narrow the patterns (an in-memory store cannot stop it: it runs on)",
             ) from None
 
-    def _take_idle(self) -> list[_Worker | None]:
+    def worker_pids(self) -> list[int]:
+        """Process ids of the running workers (for tests and health reporting)."""
+        with self._lock:
+            return sorted(w.process.pid for w in self._running if w.alive)
+
+    def close(self, wait: bool = False) -> None:
+        """Stop the idle workers (at the app's shutdown). A busy one ends with its query or at its time
+        limit, and every worker ends when this process does (its stdin closes). A later query starts
+        a new worker: an ASGI host may run the app's shutdown and startup more than once. ``wait``
+        waits for queries abandoned in the in-memory fallback's threads."""
         held: list[_Worker | None] = []
         while True:
             try:
                 held.append(self._idle.get_nowait())
             except queue.Empty:
-                return held
-
-    def worker_pids(self) -> list[int]:
-        """Process ids of the idle running workers (for tests and health reporting)."""
-        held = self._take_idle()
-        for worker in reversed(held):
-            self._idle.put(worker)
-        return [w.process.pid for w in held if w is not None and w.alive]
-
-    def close(self) -> None:
-        """Stop the idle workers (at the app's shutdown). A busy one ends with its query or at its time
-        limit, and every worker ends when this process does (its stdin closes). A later query starts
-        a new worker: an ASGI host may run the app's shutdown and startup more than once."""
-        for worker in self._take_idle():
+                break
+        for worker in held:
             if worker is not None:
-                worker.stop()
+                self._stop(worker)
             self._idle.put(None)
-        if self._threads is not None:
-            self._threads.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            threads, self._threads = self._threads, None
+        if threads is not None:
+            threads.shutdown(wait=wait, cancel_futures=True)
 
 
 if __name__ == "__main__":

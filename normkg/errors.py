@@ -68,6 +68,13 @@ class QueryTimeout(QueryError):
     http_status = 400
 
 
+class SparqlBusy(StoreError):
+    """Every worker for users' SPARQL stayed busy: the service is overloaded, retry later."""
+
+    code = "sparql_busy"
+    http_status = 503
+
+
 class InputError(NormkgError):
     """User input (CLI argument, request field, norm pack) is invalid."""
 

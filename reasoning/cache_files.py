@@ -8,8 +8,11 @@ second store sharing the folder still starts warm.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +22,11 @@ from normkg.kg.store import GraphStore
 
 log = logging.getLogger(__name__)
 
-#: versions of each cache kind kept in the folder (the newest by modification time)
+#: versions of each cache kind kept in the folder (the most recently written or read)
 KEEP = 3
+TMP_SUFFIX = ".tmp.npz"
+#: a temporary file this old is left from a crash, not a write under way
+STALE_TMP_S = 3600.0
 
 
 def content_digest(store: GraphStore, *parts: str) -> str:
@@ -35,28 +41,42 @@ def save_arrays(path: Path, **arrays: Any) -> Path:
     """Write ``arrays`` to the .npz file ``path`` atomically (a reader never sees half a file), then
     prune older files of the same kind."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
+    # one temporary name per process: two writers of the same key never write into one file
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}{TMP_SUFFIX}")
     np.savez(tmp, **arrays)
     tmp.replace(path)
     prune(path)
     return path
 
 
+def touch(path: Path) -> None:
+    """Mark ``path`` as used now, so that pruning keeps it (it deletes the least recently used)."""
+    with contextlib.suppress(OSError):  # removed meanwhile, or a read-only cache folder
+        os.utime(path)
+
+
 def prune(newest: Path, keep: int = KEEP) -> list[Path]:
-    """Delete all but the ``keep`` most recent files of ``newest``'s kind (the name up to its last
-    '-'); ``newest`` itself is always kept. Returns the deleted files."""
+    """Delete all but the ``keep`` most recently used files of ``newest``'s kind (the name up to its
+    last '-'), and temporary files of that kind left by a crash an hour ago or more; ``newest`` itself
+    is always kept. Returns the deleted files."""
     kind = newest.name.rsplit("-", 1)[0]
     aged: list[tuple[float, Path]] = []
+    stale: list[Path] = []
     for other in newest.parent.glob(f"{kind}-*.npz"):
-        if other == newest or other.name.endswith(".tmp.npz"):
+        if other == newest:
             continue
         try:
-            aged.append((other.stat().st_mtime, other))
+            used = other.stat().st_mtime
         except OSError:  # removed meanwhile by another process
             continue
+        if other.name.endswith(TMP_SUFFIX):
+            if used < time.time() - STALE_TMP_S:  # younger ones may be another process's write under way
+                stale.append(other)
+        else:
+            aged.append((used, other))
     aged.sort(reverse=True)
     deleted: list[Path] = []
-    for _, old in aged[max(keep - 1, 0) :]:
+    for old in [*stale, *(p for _, p in aged[max(keep - 1, 0) :])]:
         try:
             old.unlink()
             deleted.append(old)

@@ -11,6 +11,7 @@ constraints over a few hundred thousand frames stay tens of megabytes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import zipfile
@@ -19,8 +20,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from normkg.kg.queries import named_query
 from normkg.kg.store import GraphStore
-from normkg.reasoning.cache_files import content_digest, save_arrays
+from normkg.reasoning.cache_files import content_digest, save_arrays, touch
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +48,26 @@ def read_frame_rows(store: GraphStore) -> list[FrameRow]:
 def cached_frame_rows(store: GraphStore, cache_dir: Path) -> list[FrameRow]:
     """The store's frame rows: from the cache file for the store's current content, else read from the
     store and written there (a file that cannot be read is rebuilt, never trusted)."""
-    path = frames_path(cache_dir, content_digest(store, f"frames-v{FRAMES_VERSION}"))
+    key = _key(store)
+    path = frames_path(cache_dir, key)
     if path.is_file():
         try:
-            return _load(path)
+            rows = _load(path)
+            touch(path)  # in use: pruning keeps the most recently used versions
+            return rows
         except (OSError, ValueError, KeyError, IndexError, zipfile.BadZipFile) as exc:
             log.warning("frame cache %s cannot be read (%s): reading the frames from the store", path, exc)
     rows = read_frame_rows(store)
-    _save(path, rows)
+    if _key(store) == key:  # a source replaced while we read would file these rows under the old key
+        _save(path, rows)
     return rows
+
+
+def _key(store: GraphStore) -> str:
+    """The store's content, the layout version and the query that reads the rows (on every backend)."""
+    queries = named_query("frames", "rq") + named_query("frames", "cypher")
+    digest = hashlib.sha256(queries.encode()).hexdigest()[:16]
+    return content_digest(store, f"frames-v{FRAMES_VERSION}", digest)
 
 
 def _save(path: Path, rows: list[FrameRow]) -> None:

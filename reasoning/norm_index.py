@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +20,7 @@ import numpy as np
 
 from normkg.kg.store import GraphStore
 from normkg.kg.terms import to_python
-from normkg.reasoning.cache_files import content_digest, save_arrays
+from normkg.reasoning.cache_files import content_digest, save_arrays, touch
 
 if TYPE_CHECKING:
     from normkg.reasoning.judge import Deontic, NormJudge
@@ -121,9 +122,16 @@ class NormIndex:
         path = cls.path(cache_dir, key)
         if not path.is_file():
             return None
-        with np.load(path, allow_pickle=False) as data:
-            norms = [IndexedNorm(**item) for item in json.loads(str(data["meta"]))]
-            return cls(norms, data["retrieval"], data["judge"], key)
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                norms = [IndexedNorm(**item) for item in json.loads(str(data["meta"]))]
+                index = cls(norms, data["retrieval"], data["judge"], key)
+        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+            # cut short, or pruned by another process meanwhile: rebuilt, never trusted
+            log.warning("norm index %s cannot be read (%s): it will be built again", path, exc)
+            return None
+        touch(path)  # in use: pruning keeps the most recently used versions
+        return index
 
     @classmethod
     def load_or_build(cls, store: GraphStore, judge: NormJudge, cache_dir: Path) -> NormIndex:

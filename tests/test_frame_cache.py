@@ -12,8 +12,9 @@ import pytest
 from normkg.ingest.loaders.norm_pack import NormPackLoader
 from normkg.ingest.pipeline import ingest_source, load_ontology
 from normkg.kg.oxigraph_store import OxigraphStore
+from normkg.kg.terms import Bindings, Row
 from normkg.reasoning.applicability import FrameTable
-from normkg.reasoning.cache_files import KEEP, save_arrays
+from normkg.reasoning.cache_files import KEEP, save_arrays, touch
 from normkg.reasoning.frame_cache import cached_frame_rows, frames_path, read_frame_rows
 from normkg.reasoning.vocabulary import Vocabulary
 
@@ -32,15 +33,27 @@ def written(cache: Path) -> list[Path]:
     return sorted(cache.glob("frames-*.npz"))
 
 
-def test_the_cached_rows_are_the_stores_rows_and_build_the_same_table(
-    store: OxigraphStore, tmp_path: Path
-) -> None:
+class CountingStore(OxigraphStore):
+    """The real embedded store, counting how often the frames are read from it."""
+
+    frame_reads = 0
+
+    def query(self, name: str, params: Bindings | None = None) -> list[Row]:
+        self.frame_reads += name == "frames"
+        return super().query(name, params)
+
+
+def test_the_cached_rows_are_the_stores_rows_and_build_the_same_table(tmp_path: Path) -> None:
+    store = CountingStore(tmp_path / "store")
+    ingest_source(store, NormPackLoader(DATA / "packs" / "example.yaml"))
     cache = tmp_path / "cache"
     fresh = read_frame_rows(store)
     assert fresh, "the example pack has framed norms"
     assert cached_frame_rows(store, cache) == fresh  # read from the store, and written
     [path] = written(cache)
-    assert cached_frame_rows(store, cache) == fresh  # read from the file
+    reads = store.frame_reads
+    assert cached_frame_rows(store, cache) == fresh  # read from the file, not the store
+    assert store.frame_reads == reads
     vocabulary = Vocabulary.from_store(store)
     from_file = FrameTable.from_rows(cached_frame_rows(store, cache), vocabulary)
     from_store = FrameTable.from_store(store, vocabulary)
@@ -86,7 +99,10 @@ def test_an_unreadable_cache_file_is_rebuilt_not_trusted(
         assert cached_frame_rows(store, cache) == rows
     assert "cannot be read" in caplog.text
     assert frames_path(cache, path.stem.removeprefix("frames-")) == path
-    assert cached_frame_rows(store, cache) == rows  # and the file was written again, whole
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert cached_frame_rows(store, cache) == rows  # and the file was written again, whole
+    assert "cannot be read" not in caplog.text
 
 
 def test_old_cache_versions_are_pruned_and_other_kinds_left_alone(tmp_path: Path) -> None:
@@ -94,8 +110,11 @@ def test_old_cache_versions_are_pruned_and_other_kinds_left_alone(tmp_path: Path
     cache.mkdir()
     index = cache / "norm-index-aaaa.npz"
     index.write_bytes(b"another kind of cache")
-    partial = cache / "frames-zzzz.tmp.npz"
+    partial = cache / "frames-zzzz.123.tmp.npz"
     partial.write_bytes(b"a write under way")
+    crashed = cache / "frames-yyyy.456.tmp.npz"
+    crashed.write_bytes(b"left by a crash")
+    os.utime(crashed, (1_000_000, 1_000_000))
     saved = []
     for version in range(5):
         path = frames_path(cache, f"v{version}")
@@ -104,3 +123,8 @@ def test_old_cache_versions_are_pruned_and_other_kinds_left_alone(tmp_path: Path
         saved.append(path)
     assert written(cache) == sorted([*saved[-KEEP:], partial])
     assert index.exists()
+    # reading an old version marks it used: the next write prunes another one
+    oldest_kept = saved[-KEEP]
+    touch(oldest_kept)
+    save_arrays(frames_path(cache, "v5"), codes=np.zeros((0, 3), dtype=np.int64))
+    assert oldest_kept.exists() and not saved[-KEEP + 1].exists()

@@ -3,7 +3,9 @@ read-only, and served from a view that sees what was written after the service s
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -16,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from normkg.api.app import create_app
-from normkg.errors import QueryError, QueryTimeout, ReadOnlyError, StoreError
+from normkg.errors import QueryError, QueryTimeout, ReadOnlyError, SparqlBusy, StoreError
 from normkg.kg.open import open_store
 from normkg.kg.oxigraph_store import OxigraphStore
 from normkg.kg.sparql_runner import SparqlRunner
@@ -75,6 +77,30 @@ def test_a_query_past_its_limit_is_stopped_and_its_worker_killed(runner: SparqlR
     assert runner.worker_pids() != [pid]
 
 
+def test_a_worker_stops_itself_when_nobody_kills_it(store: OxigraphStore) -> None:
+    """As after the service's own death: the worker ends a runaway query a second after its limit."""
+    worker = subprocess.Popen(
+        [sys.executable, "-P", "-m", "normkg.kg.sparql_runner"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert worker.stdin is not None and worker.stdout is not None
+    settings = Settings(store=store.url).model_dump(mode="json", exclude={"store_password", "api_key"})
+    worker.stdin.write(json.dumps({"settings": settings, "reader_url": store.reader_url()}) + "\n")
+    worker.stdin.flush()
+    assert json.loads(worker.stdout.readline()) == {"ready": True}
+    started = time.monotonic()
+    worker.stdin.write(json.dumps({"query": ENDLESS, "max_rows": None, "timeout_s": 0.5}) + "\n")
+    worker.stdin.flush()
+    try:
+        assert worker.wait(timeout=10) == 3  # its own timer, not a kill
+    finally:
+        worker.kill()
+        worker.wait()
+    assert 1.4 < time.monotonic() - started < 10
+
+
 def test_rows_past_the_cap_are_cut_and_flagged(runner: SparqlRunner) -> None:
     cut = runner.run("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s", 10, max_rows=25)
     assert cut.truncated and isinstance(cut.result, list) and len(cut.result) == 25
@@ -116,7 +142,7 @@ def test_a_busy_pool_answers_with_a_timeout_instead_of_waiting_forever(runner: S
     thread = threading.Thread(target=slow)
     thread.start()
     time.sleep(0.5)  # the only worker is now busy
-    with pytest.raises(QueryTimeout, match="busy"):
+    with pytest.raises(SparqlBusy, match="busy"):
         runner.run("ASK { ?s ?p ?o }", 0.5)
     thread.join()
     assert len(outcome) == 1
@@ -154,7 +180,7 @@ def test_an_in_memory_store_falls_back_to_a_thread_and_says_the_query_runs_on() 
             runner.run(ENDLESS, 0.2)
         assert raised.value.hint is not None and "cannot stop" in raised.value.hint
     finally:
-        runner.close()
+        runner.close(wait=True)  # the abandoned query must not slow the tests after this one
 
 
 def test_a_read_only_view_opens_whole_while_the_writer_compacts(store: OxigraphStore) -> None:
