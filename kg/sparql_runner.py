@@ -261,10 +261,10 @@ class SparqlRunner:
                 hint="add a LIMIT or narrow the patterns (an in-memory store cannot stop it: it runs on)",
             ) from None
 
-    def worker_pids(self) -> list[int]:
-        """Process ids of the running workers (for tests and health reporting)."""
+    def worker_processes(self) -> list[subprocess.Popen[str]]:
+        """The running worker processes (for tests and health reporting)."""
         with self._lock:
-            return sorted(w.process.pid for w in self._running if w.alive)
+            return [w.process for w in self._running if w.alive]
 
     def close(self, wait: bool = False) -> None:
         """Stop the idle workers (at the app's shutdown). A busy one ends with its query or at its time
