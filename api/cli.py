@@ -200,7 +200,8 @@ def _build_index(graph_store: object, settings: object) -> str:
     with err_console.status("embedding norms for checking (once per change of the graph)"):
         built = NormIndex.build(graph_store, judge)  # type: ignore[arg-type]
         path = built.save(cache_dir)
-    return f"norm index: {len(built)} norms embedded in {time.perf_counter() - start:.1f} s -> {path}"
+    where = path or "not cached: the store changed while it was read, the service will embed again"
+    return f"norm index: {len(built)} norms embedded in {time.perf_counter() - start:.1f} s -> {where}"
 
 
 @app.command()

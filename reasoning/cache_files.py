@@ -13,14 +13,17 @@ import hashlib
 import logging
 import os
 import time
+import zipfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from normkg.kg.store import GraphStore
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: versions of each cache kind kept in the folder (the most recently written or read)
 KEEP = 3
@@ -47,6 +50,31 @@ def save_arrays(path: Path, **arrays: Any) -> Path:
     tmp.replace(path)
     prune(path)
     return path
+
+
+def read_arrays(path: Path, parse: Callable[[Mapping[str, np.ndarray]], T]) -> T | None:
+    """``parse`` of the arrays in ``path``, or None when the file is missing or cannot be read (cut
+    short, pruned by another process meanwhile, an older layout): it is then built again, never
+    trusted. A file read is marked used, so pruning keeps it."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            value = parse(data)
+    except (OSError, ValueError, KeyError, IndexError, TypeError, zipfile.BadZipFile) as exc:
+        log.warning("cache file %s cannot be read (%s): it is built again", path, exc)
+        return None
+    touch(path)
+    return value
+
+
+def read_consistently(key: Callable[[], str], read: Callable[[], T]) -> tuple[T, str | None]:
+    """``read()`` and the cache key to file its result under, or None for the key when the store
+    changed during the read: the result may then belong to either version, and filed under one key
+    it would be served for the other."""
+    before = key()
+    value = read()
+    return value, before if key() == before else None
 
 
 def touch(path: Path) -> None:

