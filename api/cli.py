@@ -17,7 +17,7 @@ from rich.table import Table
 
 from normkg.api.cli_moral_graph import moral_graph_app
 from normkg.api.cli_train import train as train_command
-from normkg.errors import DataDirNotFound, NormkgError, SourceError
+from normkg.errors import DataDirNotFound, NormkgError, SourceError, StoreNotFound
 from normkg.kg.store import GraphStore
 from normkg.settings import get_settings
 
@@ -41,11 +41,12 @@ StoreOpt = Annotated[str | None, typer.Option("--store", help="Store URL (defaul
 
 
 @contextmanager
-def _session(url: str | None) -> Iterator[GraphStore]:
-    """Open the store for one command and always close it (the embedded store locks its folder)."""
+def _session(url: str | None, *, create: bool = False) -> Iterator[GraphStore]:
+    """Open the store for one command and always close it (the embedded store locks its folder).
+    Only commands that write (``create=True``) make an embedded store that is not there yet."""
     from normkg.kg.open import open_store
 
-    graph_store = open_store(url)
+    graph_store = open_store(url, create=create)
     try:
         yield graph_store
     finally:
@@ -105,7 +106,7 @@ def ingest(
         loaders: list[Loader] = [
             loader_class(n)(folder / loader_class(n).folder_name()) for n in names
         ] + list(packs)
-        with _session(store) as graph_store:
+        with _session(store, create=True) as graph_store:
             reports = [load_ontology(graph_store, force)]
             with Progress(
                 SpinnerColumn(),
@@ -394,7 +395,7 @@ def norms(
 
     try:
         context = _context(country, setting, role, other_role, attribute, environment)  # before opening
-        service = NormService(open_store(store))
+        service = NormService(open_store(store, create=False))
         page = service.norms(context, q, source or [], limit, 0, include_general=general)
     except NormkgError as exc:
         _fail(exc)
@@ -402,6 +403,8 @@ def norms(
     if as_json:
         console.print_json(page.model_dump_json())
         return
+    for warning in page.warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {warning}")
     for m in page.context.mappings:
         if m.method != "exact":
             console.print(
@@ -447,13 +450,12 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Check a model response (or a JSONL batch) against the norms that hold in its context."""
-    from normkg.kg.open import open_store
     from normkg.reasoning.checker import RequestNorm, render_text
     from normkg.reasoning.service import NormService
 
     try:
         context = _context(country, setting, role, other_role, attribute, environment)  # before opening
-        service = NormService(open_store(store))
+        service = NormService(_check_store(store, graph))
         if batch is not None:
             _check_batch(service, batch, out)
             return
@@ -471,6 +473,19 @@ def check(
         console.print_json(result.model_dump_json())
     else:
         console.print(render_text(result), highlight=False)
+
+
+def _check_store(url: str | None, use_graph: bool) -> GraphStore:
+    """The store to check against. Checking only the request's norms (``--no-graph``) needs no graph:
+    with none ingested yet, an empty in-memory store serves for the vocabulary."""
+    from normkg.kg.open import open_store
+
+    try:
+        return open_store(url, create=False)
+    except StoreNotFound:
+        if use_graph:
+            raise
+        return open_store("oxigraph:memory")
 
 
 def _check_batch(service: object, path: Path, out: Path | None) -> None:
@@ -554,7 +569,7 @@ def copy(
     from normkg.kg.open import open_store
 
     try:
-        source, target = open_store(from_), open_store(to)
+        source, target = open_store(from_, create=False), open_store(to)
         total = sum(info.triples for info in source.sources().values())
         with Progress(
             TextColumn("{task.description}"),

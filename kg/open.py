@@ -14,34 +14,38 @@ from normkg.kg.store import GraphStore
 from normkg.settings import Settings, get_settings
 
 
-def _oxigraph(url: str, settings: Settings) -> GraphStore:
+def _oxigraph(url: str, settings: Settings, create: bool) -> GraphStore:
     from normkg.kg.oxigraph_store import OxigraphStore
 
     location = url.split(":", 1)[1]
     if location in ("memory", ""):
         return OxigraphStore(None)
-    return OxigraphStore(Path(location).expanduser())
+    return OxigraphStore(Path(location).expanduser(), create=create)
 
 
-def _oxigraph_read_only(url: str, settings: Settings) -> GraphStore:
+def _oxigraph_read_only(url: str, settings: Settings, create: bool) -> GraphStore:
     from normkg.kg.oxigraph_store import OxigraphStore
 
     return OxigraphStore(Path(url.split(":", 1)[1]).expanduser(), read_only=True)
 
 
-def _sparql(url: str, settings: Settings) -> GraphStore:
+def _sparql(url: str, settings: Settings, create: bool) -> GraphStore:
     from normkg.kg.sparql_store import SparqlStore
 
     return SparqlStore.from_url(url, settings)
 
 
-def _neo4j(url: str, settings: Settings) -> GraphStore:
+def _neo4j(url: str, settings: Settings, create: bool) -> GraphStore:
     from normkg.kg.neo4j_store import Neo4jStore
 
     return Neo4jStore.from_url(url, settings)
 
 
-_FACTORIES: dict[str, Callable[[str, Settings], GraphStore]] = {
+#: a backend's factory: (URL, settings, create). ``create=False`` asks a backend whose store is a local
+#: folder not to make one (servers exist or do not; they ignore it).
+StoreFactory = Callable[[str, Settings, bool], GraphStore]
+
+_FACTORIES: dict[str, StoreFactory] = {
     "oxigraph": _oxigraph,
     "oxigraph-readonly": _oxigraph_read_only,
     "sparql+http": _sparql,
@@ -52,7 +56,7 @@ _FACTORIES: dict[str, Callable[[str, Settings], GraphStore]] = {
 }
 
 
-def register_store(scheme: str, factory: Callable[[str, Settings], GraphStore]) -> None:
+def register_store(scheme: str, factory: StoreFactory) -> None:
     """Add a backend for URLs starting with ``scheme:``."""
     _FACTORIES[scheme] = factory
 
@@ -61,8 +65,11 @@ def store_schemes() -> list[str]:
     return sorted(_FACTORIES)
 
 
-def open_store(url: str | None = None, settings: Settings | None = None) -> GraphStore:
-    """Open the store named by ``url`` (default: the ``NORMKG_STORE`` setting)."""
+def open_store(
+    url: str | None = None, settings: Settings | None = None, *, create: bool = True
+) -> GraphStore:
+    """Open the store named by ``url`` (default: the ``NORMKG_STORE`` setting). Commands that only
+    read pass ``create=False``: an embedded store that does not exist is then ``StoreNotFound``."""
     settings = settings or get_settings()
     url = url or settings.store
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
@@ -72,4 +79,4 @@ def open_store(url: str | None = None, settings: Settings | None = None) -> Grap
             f"unknown store URL {url!r}",
             hint="use one of: " + ", ".join(f"{s}:..." for s in store_schemes()),
         )
-    return factory(url, settings)
+    return factory(url, settings, create)

@@ -21,7 +21,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from normkg.errors import QueryError, StoreError
+from normkg.errors import QueryError, StoreError, StoreNotFound
 from normkg.kg.binding import bind
 from normkg.kg.shared import (
     CATALOG_QUERY,
@@ -71,14 +71,21 @@ READ_ONLY_SCHEME = "oxigraph-readonly"
 class OxigraphStore(CatalogStore):
     """A :class:`~normkg.kg.store.GraphStore` on pyoxigraph."""
 
-    def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path | None = None, *, read_only: bool = False, create: bool = True) -> None:
         """Open the store in folder ``path`` (None: in memory). ``read_only`` opens a folder that
         another process may hold open for writing; it sees the data committed before it was opened,
-        and any write fails."""
+        and any write fails. ``create=False`` is for commands that only read: a mistyped path or a
+        store not ingested yet is an error there, not a new empty store that answers "no norms"."""
         self.path = path
         self.read_only = read_only
         if read_only and path is None:
             raise StoreError("an in-memory store cannot be opened read-only from elsewhere")
+        if path is not None and (read_only or not create) and not path.is_dir():
+            raise StoreNotFound(
+                f"no store at {path}",
+                hint="run `normkg ingest` first (it creates the store), "
+                "or point NORMKG_STORE or --store at one",
+            )
         scheme = READ_ONLY_SCHEME if read_only else "oxigraph"
         self.url = f"{scheme}:{path}" if path is not None else "oxigraph:memory"
         self.capabilities = Capabilities(sparql=True, transactional_replace=True, persistent=path is not None)

@@ -47,6 +47,12 @@ class StoreError(NormkgError):
     http_status = 503
 
 
+class StoreNotFound(StoreError):
+    """A command that only reads was pointed at an embedded store that does not exist yet."""
+
+    code = "store_not_found"
+
+
 class QueryError(StoreError):
     """A SPARQL or Cypher query is malformed or refused."""
 

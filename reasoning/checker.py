@@ -86,6 +86,9 @@ class CheckResult(BaseModel):
     sentences: list[Evidence]
     context: ContextOut
     norms_considered: int
+    warnings: list[str] = Field(
+        default_factory=list, description="What limits this answer, e.g. a graph that holds no norms."
+    )
 
 
 @dataclass
@@ -347,6 +350,7 @@ def render_text(result: CheckResult) -> str:
         f"verdict: {result.verdict} ({len(result.findings)} findings, "
         f"{result.norms_considered} norms considered)"
     ]
+    lines += [f"warning: {w}" for w in result.warnings]
     if result.context.facts:
         lines.append("context: " + ", ".join(f"{f.slot}={f.label}" for f in result.context.facts))
     for m in result.context.mappings:

@@ -7,6 +7,7 @@ norm pack uploaded through the API is visible to the next request.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import threading
 from collections import OrderedDict
@@ -42,6 +43,8 @@ from normkg.reasoning.overrides import NormTable
 from normkg.reasoning.vocabulary import Vocabulary
 from normkg.settings import Settings, get_settings
 
+log = logging.getLogger(__name__)
+
 
 class NormItem(BaseModel):
     norm: NormRef
@@ -57,6 +60,9 @@ class NormsPage(BaseModel):
     items: list[NormItem]
     conflicts: list[ConflictOut]
     context: ContextOut
+    warnings: list[str] = Field(
+        default_factory=list, description="What limits this answer, e.g. a graph that holds no norms."
+    )
 
 
 class SourceOut(BaseModel):
@@ -160,6 +166,8 @@ class NormService:
         """Load everything now (at server start), not on the first request."""
         state = self.state()
         state.checker.check_many(["Warm-up."], [None], [[]], [True])
+        for warning in self._empty_graph_warning(state):
+            log.warning(warning)
 
     # ---- norms -------------------------------------------------------------------------------
     def norm_ref(self, norm: str) -> NormRef | None:
@@ -236,7 +244,18 @@ class NormService:
             items=items,
             conflicts=conflicts,
             context=context_out(ctx),
+            warnings=self._empty_graph_warning(state),
         )
+
+    def _empty_graph_warning(self, state: _State) -> list[str]:
+        """Why: an answer from a store that was never ingested looks like "no norm applies here";
+        the warning tells the two apart."""
+        if len(state.index):
+            return []
+        return [
+            f"the graph in {self.store.url} holds no norms: run `normkg ingest` (or upload a norm pack); "
+            "only norms sent with a request were used"
+        ]
 
     # ---- checking ----------------------------------------------------------------------------
     def check(
@@ -254,10 +273,15 @@ class NormService:
         for i, (_, _, norms, use_graph) in enumerate(items):
             if not use_graph and not norms:
                 raise InputError(f"items[{i}]: use_graph is false and no norms were given", hint="send norms")
-        checker = self.state().checker
-        return checker.check_many(
+        state = self.state()
+        results = state.checker.check_many(
             [i[0] for i in items], [i[1] for i in items], [i[2] for i in items], [i[3] for i in items]
         )
+        warning = self._empty_graph_warning(state)
+        for result, (_, _, _, use_graph) in zip(results, items, strict=True):
+            if use_graph:
+                result.warnings.extend(warning)
+        return results
 
     # ---- writes ------------------------------------------------------------------------------
     def upload_pack(self, body: bytes, suffix: str) -> SourceReport:

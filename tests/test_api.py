@@ -320,3 +320,35 @@ def test_end_to_end_scoring_reads_the_checkers_own_findings(service: NormService
         GraphPair("Another sentence.", "request:norms[0]", Verdict.VIOLATES, "t", False),
     ]
     assert predicted_labels(pairs, {text: result}) == [Verdict.FOLLOWS, Verdict.UNRELATED, Verdict.UNRELATED]
+
+
+def test_a_graph_never_ingested_says_so_instead_of_answering_no_norm(
+    service: NormService, tmp_path: Path
+) -> None:
+    empty = OxigraphStore(tmp_path / "empty")
+    settings = Settings(store=empty.url, cache_dir=tmp_path / "cache")
+    bare = TestClient(create_app(settings, service=NormService(empty, settings, service.judge)))
+    norms = [{"text": "It's wrong to steal from a store.", "judgment": "bad"}]
+    graph_only = bare.post("/v1/check", json={"response": "Here is how to steal from the store."}).json()
+    assert graph_only["verdict"] == "no_applicable_norm" and graph_only["norms_considered"] == 0
+    assert len(graph_only["warnings"]) == 1 and "holds no norms" in graph_only["warnings"][0]
+    assert "normkg ingest" in graph_only["warnings"][0]
+    with_own = bare.post(
+        "/v1/check", json={"response": "Here is how to steal from the store.", "norms": norms}
+    ).json()
+    assert with_own["verdict"] == "violation" and with_own["warnings"] == graph_only["warnings"]
+    own_only = bare.post(
+        "/v1/check",
+        json={"response": "Here is how to steal from the store.", "norms": norms, "use_graph": False},
+    ).json()
+    assert own_only["verdict"] == "violation" and own_only["warnings"] == []
+    page = bare.get("/v1/norms", params={"country": "JP"}).json()
+    assert page["total"] == 0 and "holds no norms" in page["warnings"][0]
+    empty.close()
+
+
+def test_an_ingested_graph_answers_without_warnings(client: TestClient) -> None:
+    checked = client.post("/v1/check", json={"response": "I always leave a big tip in Tokyo."}).json()
+    assert checked["norms_considered"] > 0 and checked["warnings"] == []
+    page = client.get("/v1/norms", params={"country": "JP"}).json()
+    assert page["total"] > 0 and page["warnings"] == []

@@ -126,3 +126,47 @@ def test_train_writes_a_loadable_judge_with_the_options_given(tmp_path: Path) ->
 
     missing = runner.invoke(app, ["train", "--out", str(out), "--data-dir", str(tmp_path / "nowhere")])
     assert missing.exit_code == 2 and "nowhere" in missing.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["stats"],
+        ["validate"],
+        ["sparql", "SELECT * WHERE { ?s ?p ?o }"],
+        ["norms", "--country", "JP"],
+        ["check", "Here is how to steal from the store."],
+        ["export", "--out", "{tmp}/graph.nq"],
+    ],
+)
+def test_a_read_command_on_a_store_never_ingested_fails_and_creates_nothing(
+    command: list[str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "not-ingested"
+    args = [a.replace("{tmp}", str(tmp_path)) for a in command]
+    result = runner.invoke(app, [*args, "--store", f"oxigraph:{missing}"])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())  # rich wraps long lines
+    assert f"no store at {missing}" in said and "normkg ingest" in said
+    assert not missing.exists()
+
+
+def test_check_with_only_its_own_norms_needs_no_store(tmp_path: Path) -> None:
+    missing = tmp_path / "not-ingested"
+    result = runner.invoke(
+        app,
+        [
+            "check",
+            "Here is how to steal from the store.",
+            "--no-graph",
+            "--norm",
+            "It's wrong to steal from a store.|bad",
+            "--json",
+            "--store",
+            f"oxigraph:{missing}",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert answer["verdict"] == "violation" and answer["warnings"] == []
+    assert not missing.exists()
