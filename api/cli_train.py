@@ -91,6 +91,13 @@ def train(
     stance_triples: Annotated[
         int | None, typer.Option(help="Templated rule triples added to the adapter's training data.")
     ] = None,
+    adapter_advice: Annotated[
+        bool | None,
+        typer.Option(
+            "--adapter-advice/--no-adapter-advice",
+            help="Tune the adapter on the advice retellings too (with --adapter-epochs and --advice).",
+        ),
+    ] = None,
     negation: Annotated[
         str,
         typer.Option(
@@ -118,6 +125,7 @@ def train(
         "epochs": adapter_epochs,
         "aboutness_weight": aboutness_weight,
         "stance_triples": stance_triples,
+        "advice_triples": adapter_advice,
     }
     defaults = HyperParameters()
     adapter = replace(defaults.adapter, **{k: v for k, v in given.items() if v is not None})

@@ -50,6 +50,9 @@ class AdapterParameters:
     hidden: int = 128
     # Templated rule triples added to the Moral Stories ones (``training.stance_triples``).
     stance_triples: int = 800
+    # Also tune on the Moral Stories actions retold as advice (with training's advice on): the same
+    # stances in the reader's form, so the adapter does not learn that only narratives carry them.
+    advice_triples: bool = False
     # Weight of the in-batch contrastive term that keeps a norm closest to its own actions (see loss).
     aboutness_weight: float = 1.0
     aboutness_scale: float = 20.0

@@ -1201,7 +1201,9 @@ class CrossValidation:
 STANCE_SOURCES = ("ms-tmpl", "sc")
 
 
-def stance_triples(pairs: Sequence[Pair]) -> list[tuple[str, AdapterTriple]]:
+def stance_triples(
+    pairs: Sequence[Pair], sources: Sequence[str] = STANCE_SOURCES
+) -> list[tuple[str, AdapterTriple]]:
     """(group, triple) of each templated rule with a sentence that follows it and one that violates it
     ("It's wrong to X" / "I won't X" / "Sure, I'll X").
 
@@ -1211,7 +1213,7 @@ def stance_triples(pairs: Sequence[Pair]) -> list[tuple[str, AdapterTriple]]:
     """
     sides: dict[tuple[str, str], dict[Verdict, str]] = {}
     for pair in pairs:
-        if pair.source in STANCE_SOURCES and pair.label is not Verdict.UNRELATED:
+        if pair.source in sources and pair.label is not Verdict.UNRELATED:
             sides.setdefault((pair.group, pair.norm), {}).setdefault(pair.label, pair.text)
     return [
         (group, AdapterTriple(norm, both[Verdict.FOLLOWS], both[Verdict.VIOLATES]))
@@ -1231,6 +1233,12 @@ def tune_encoder(
     triples = [triple for group, triple in data.triples if group not in held_out]
     stance = [triple for group, triple in stance_triples(data.pairs) if group not in held_out]
     triples += random.Random(seed).sample(stance, min(hp.adapter.stance_triples, len(stance)))
+    if hp.adapter.advice_triples:
+        # as the judge reads them: a retelling whose negation the judge would rewrite is left out
+        plain = [p for p in data.pairs if p.source == "ms-advice" and data.judged[p.text] == p.text]
+        triples += [
+            triple for group, triple in stance_triples(plain, ("ms-advice",)) if group not in held_out
+        ]
     folder = fit_adapter(triples, work_dir, seed, hp.adapter)
     vectors = embed_texts(data.texts, adapter=folder)
     return data.with_vectors(vectors.__getitem__), folder
