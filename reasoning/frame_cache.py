@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -33,16 +34,39 @@ class FrameRow(NamedTuple):
     value: str
 
 
+@dataclass(frozen=True, eq=False)
+class FrameRows:
+    """Frame constraint rows as integer triples (frame, property, value) into a table of distinct
+    strings: what the cache file holds and ``FrameTable.from_rows`` reads, with no Python object per
+    row (a million-norm graph has two million rows)."""
+
+    strings: list[str]
+    codes: np.ndarray  # (rows, 3) int64
+
+    @classmethod
+    def encode(cls, rows: Iterable[tuple[str, str, str]]) -> FrameRows:
+        strings: dict[str, int] = {}
+        flat = [strings.setdefault(part, len(strings)) for row in rows for part in row]
+        return cls(list(strings), np.array(flat, dtype=np.int64).reshape(-1, 3))
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def rows(self) -> list[FrameRow]:
+        s = self.strings
+        return [FrameRow(s[a], s[b], s[c]) for a, b, c in self.codes.tolist()]
+
+
 def frames_path(cache_dir: Path, key: str) -> Path:
     return cache_dir / f"frames-{key}.npz"
 
 
-def read_frame_rows(store: GraphStore) -> list[FrameRow]:
+def read_frame_rows(store: GraphStore) -> FrameRows:
     rows = store.query("frames")
-    return [FrameRow(row["frame"].value, row["property"].value, row["value"].value) for row in rows]
+    return FrameRows.encode((row["frame"].value, row["property"].value, row["value"].value) for row in rows)
 
 
-def cached_frame_rows(store: GraphStore, cache_dir: Path) -> list[FrameRow]:
+def cached_frame_rows(store: GraphStore, cache_dir: Path) -> FrameRows:
     """The store's frame rows: from the cache file for the store's current content, else read from the
     store and written there (a file that cannot be read is rebuilt, never trusted)."""
     cached = read_arrays(frames_path(cache_dir, _key(store)), _rows)
@@ -61,18 +85,16 @@ def _key(store: GraphStore) -> str:
     return content_digest(store, f"frames-v{FRAMES_VERSION}", digest)
 
 
-def _save(path: Path, rows: list[FrameRow]) -> None:
-    strings: dict[str, int] = {}
-    codes = np.array(
-        [[strings.setdefault(part, len(strings)) for part in row] for row in rows], dtype=np.int64
-    ).reshape(len(rows), 3)
-    table = np.frombuffer(json.dumps(list(strings)).encode("utf-8"), dtype=np.uint8)
-    save_arrays(path, codes=codes, strings=table)
+def _save(path: Path, rows: FrameRows) -> None:
+    table = np.frombuffer(json.dumps(rows.strings).encode("utf-8"), dtype=np.uint8)
+    save_arrays(path, codes=rows.codes, strings=table)
 
 
-def _rows(data: Mapping[str, np.ndarray]) -> list[FrameRow]:
+def _rows(data: Mapping[str, np.ndarray]) -> FrameRows:
     strings: list[str] = json.loads(data["strings"].tobytes().decode("utf-8"))
-    codes = data["codes"]
+    codes = np.asarray(data["codes"], dtype=np.int64)
     if codes.ndim != 2 or codes.shape[1] != 3:
         raise ValueError(f"rows of shape {codes.shape}, expected (n, 3)")
-    return [FrameRow(strings[a], strings[b], strings[c]) for a, b, c in codes.tolist()]
+    if len(codes) and (codes.min() < 0 or codes.max() >= len(strings)):
+        raise ValueError(f"string codes outside the table of {len(strings)}")
+    return FrameRows(strings, codes)

@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,8 +43,8 @@ def judge_version(judge: NormJudge) -> str:
 log = logging.getLogger(__name__)
 
 # 2: a graph judgment of a negated rule is about not doing its core; 3: "refrain from X-ing" is not X;
-# 4: except in a permission ("it's ok to stop X-ing" stays as worded)
-INDEX_VERSION = 4
+# 4: except in a permission ("it's ok to stop X-ing" stays as worded); 5: the norm list as UTF-8 columns
+INDEX_VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,9 @@ class IndexedNorm:
     polarity: int | None
     behavior: str | None
     source: str | None
+
+
+_FIELDS = [f.name for f in fields(IndexedNorm)]
 
 
 class NormIndex:
@@ -117,15 +120,21 @@ class NormIndex:
         """Write the index to the cache; not when it has no key (the store changed while it was read)."""
         if self.key is None:
             return None
-        meta = json.dumps([n.__dict__ for n in self.norms])
+        # Why columns of UTF-8 bytes: a numpy string array is UTF-32 and is read back through its repr;
+        # at a million norms the list was most of the service's start.
+        columns = {name: [getattr(n, name) for n in self.norms] for name in _FIELDS}
+        meta = np.frombuffer(json.dumps(columns).encode("utf-8"), dtype=np.uint8)
         return save_arrays(
-            self.path(cache_dir, self.key), retrieval=self.retrieval, judge=self.judge, meta=np.array(meta)
+            self.path(cache_dir, self.key), retrieval=self.retrieval, judge=self.judge, meta=meta
         )
 
     @classmethod
     def load(cls, cache_dir: Path, key: str) -> NormIndex | None:
         def parse(data: Mapping[str, np.ndarray]) -> NormIndex:
-            norms = [IndexedNorm(**item) for item in json.loads(str(data["meta"]))]
+            columns = json.loads(data["meta"].tobytes().decode("utf-8"))
+            norms = list(map(IndexedNorm, *(columns[name] for name in _FIELDS)))
+            if len(norms) != len(data["retrieval"]):
+                raise ValueError(f"{len(norms)} norms for {len(data['retrieval'])} vectors")
             return cls(norms, data["retrieval"], data["judge"], key)
 
         return read_arrays(cls.path(cache_dir, key), parse)
