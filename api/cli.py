@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from normkg.api.cli_moral_graph import moral_graph_app
+from normkg.api.cli_train import evaluate as evaluate_command
 from normkg.api.cli_train import train as train_command
 from normkg.errors import DataDirNotFound, NormkgError, SourceError, StoreNotFound
 from normkg.kg.store import GraphStore
@@ -35,6 +36,9 @@ err_console = Console(stderr=True)
 app.add_typer(moral_graph_app, name="moral-graph", help="Build, rank, plot and deduplicate moral graphs.")
 app.command(name="train", help="Train the response checker's decision model (fixed seed; --folds for CV).")(
     train_command
+)
+app.command(name="evaluate", help="Score the response checker's decision model on your labelled pairs.")(
+    evaluate_command
 )
 
 StoreOpt = Annotated[str | None, typer.Option("--store", help="Store URL (default: NORMKG_STORE).")]

@@ -160,3 +160,55 @@ def train(
     console.print(
         f"wrote {out / 'judge.npz'} ({manifest['weights_bytes']} bytes) and {out / 'manifest.json'}"
     )
+
+
+def evaluate(
+    file: Annotated[Path, typer.Argument(help="JSON lines of labelled (norm, text) pairs.")],
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Model folder (default: the shipped judge).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="JSON lines: each pair with its probabilities.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Score the judge on your labelled pairs (see reasoning/evaluation.py for the two line formats)."""
+    import json
+
+    from normkg.reasoning.evaluation import evaluate as evaluate_pairs
+    from normkg.reasoning.evaluation import read_labelled_pairs
+    from normkg.reasoning.judge import LABELS, NormJudge
+
+    try:
+        pairs = read_labelled_pairs(file)
+        judge = NormJudge.load(model)
+        with console.status(f"judging {len(pairs)} pairs ..."):
+            report, probs = evaluate_pairs(judge, pairs, str(file))
+    except NormkgError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
+    if out is not None:
+        with out.open("w", encoding="utf-8") as handle:
+            for pair, row in zip(pairs, probs.tolist(), strict=True):
+                guess = LABELS[max(range(len(row)), key=row.__getitem__)]
+                record = {
+                    "line": pair.line,
+                    "label": pair.label.value,
+                    "predicted": guess.value,
+                    "probabilities": {v.value: round(p, 4) for v, p in zip(LABELS, row, strict=True)},
+                }
+                handle.write(json.dumps(record) + "\n")
+    if as_json:
+        console.print_json(report.model_dump_json())
+        return
+    table = Table(title=f"{report.model_version} on {report.file} ({report.pairs} pairs)")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    binary = report.violates_vs_follows_accuracy
+    table.add_row("violates vs follows, pairs labelled so", "-" if binary is None else f"{binary:.3f}")
+    table.add_row("3-way accuracy", f"{report.accuracy:.3f}")
+    table.add_row("3-way macro-F1", f"{report.macro_f1:.3f}")
+    table.add_row("ECE (10 bins)", f"{report.ece:.3f}")
+    for kind, value in report.by_kind.items():
+        table.add_row(f"  kind {kind}", f"{value:.3f}")
+    console.print(table)
