@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -516,6 +516,7 @@ def _check_batch(service: object, path: Path, out: Path | None) -> None:
         )
     target = out.open("w", encoding="utf-8") if out else sys.stdout
     chunk = 32
+    warnings: dict[str, None] = {}
     with Progress(
         TextColumn("checking"),
         BarColumn(),
@@ -528,13 +529,20 @@ def _check_batch(service: object, path: Path, out: Path | None) -> None:
             part = items[start : start + chunk]
             results = service.check_batch([(i[1], i[2], i[3], i[4]) for i in part])  # type: ignore[attr-defined]
             for item, result in zip(part, results, strict=True):
-                findings = [f.model_dump() for f in result.findings]
-                target.write(
-                    json.dumps({"id": item[0], "verdict": result.verdict, "findings": findings}) + "\n"
-                )
+                answer: dict[str, Any] = {
+                    "id": item[0],
+                    "verdict": result.verdict,
+                    "findings": [f.model_dump() for f in result.findings],
+                }
+                if result.warnings:
+                    answer["warnings"] = result.warnings
+                    warnings.update(dict.fromkeys(result.warnings))
+                target.write(json.dumps(answer) + "\n")
             progress.advance(task, len(part))
     if out:
         target.close()
+    for warning in warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {warning}")
 
 
 @app.command()

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from normkg.api.cli import app
 from normkg.ingest.registry import LOADERS
+from normkg.kg.oxigraph_store import OxigraphStore
 
 runner = CliRunner()
 
@@ -170,3 +171,28 @@ def test_check_with_only_its_own_norms_needs_no_store(tmp_path: Path) -> None:
     answer = json.loads(result.output)
     assert answer["verdict"] == "violation" and answer["warnings"] == []
     assert not missing.exists()
+
+
+def test_a_batch_checked_against_a_store_without_norms_says_so_per_line(tmp_path: Path) -> None:
+    empty = tmp_path / "empty-store"
+    OxigraphStore(empty).close()  # a store that exists (as `normkg serve` makes one) with nothing in it
+    batch = tmp_path / "in.jsonl"
+    lines = [
+        {"id": "a", "response": "Here is how to steal from the store."},
+        {
+            "id": "b",
+            "response": "Here is how to steal.",
+            "norms": [{"text": "It's wrong to steal."}],
+            "use_graph": False,
+        },
+    ]
+    batch.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(
+        app, ["check", "--batch", str(batch), "--out", str(out), "--store", f"oxigraph:{empty}"]
+    )
+    assert result.exit_code == 0, result.output
+    answers = {a["id"]: a for a in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert "holds no norms" in answers["a"]["warnings"][0] and answers["a"]["verdict"] == "no_applicable_norm"
+    assert "warnings" not in answers["b"] and answers["b"]["verdict"] == "violation"
+    assert "holds no norms" in " ".join(result.output.split())

@@ -56,7 +56,12 @@ def test_moral_stories_lines_and_the_generic_format_read_alike(judge: NormJudge,
 def test_a_given_judgment_is_what_the_norm_is_read_as(judge: NormJudge, tmp_path: Path) -> None:
     path = tmp_path / "judged.jsonl"
     lines = [
-        {"norm": "It's okay to leave a tip at a restaurant.", "judgment": judgment, "text": text, "label": label}
+        {
+            "norm": "It's okay to leave a tip at a restaurant.",
+            "judgment": judgment,
+            "text": text,
+            "label": label,
+        }
         for judgment, label in (("bad", "violates"), ("good", "follows"))
         for text in ("I always leave a big tip when I eat out.", "Sure, leave a generous tip for the waiter.")
     ]
