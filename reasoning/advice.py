@@ -15,7 +15,7 @@ Known noise: "his"/"her" become "your" even where they mean someone else, and "h
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from normkg.reasoning.sentences import parser
 
@@ -24,13 +24,26 @@ _REFLEXIVE = {"himself": "yourself", "herself": "yourself", "themselves": "yours
 _FINITE = ("VBZ", "VBD", "VBP")
 
 
-def as_advice(actions: Sequence[str]) -> list[str | None]:
-    """Each action as an imperative addressed to the reader ("Don't ..." for a negated one), or None
-    where its first sentence is not "<subject> <main verb> ..."."""
+class Advice(NamedTuple):
+    """An action retold to the reader: the imperative clause ("throw eggs on your neighbor's car")
+    and whether the story's action was negated (the advice is then "Don't <clause>")."""
+
+    clause: str
+    negated: bool
+
+    @property
+    def text(self) -> str:
+        """The advice as a sentence: "Throw eggs ...", or "Don't throw eggs ..."."""
+        return f"Don't {self.clause}" if self.negated else self.clause[0].upper() + self.clause[1:]
+
+
+def as_advice(actions: Sequence[str]) -> list[Advice | None]:
+    """Each action retold as advice to the reader, or None where its first sentence is not
+    "<subject> <main verb> ..."."""
     return [_retell(doc) for doc in parser().pipe(actions, batch_size=256)]
 
 
-def _retell(doc: Any) -> str | None:
+def _retell(doc: Any) -> Advice | None:
     sentence = next(iter(doc.sents), None)
     if sentence is None:
         return None
@@ -73,5 +86,4 @@ def _retell(doc: Any) -> str | None:
     text = "".join(words).strip()
     if not text:
         return None
-    text = text[0].upper() + text[1:]
-    return f"Don't {text[0].lower()}{text[1:]}" if negated else text
+    return Advice(text[0].lower() + text[1:], negated)

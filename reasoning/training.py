@@ -491,10 +491,10 @@ def advice_pairs(items: Sequence[MSItem], rng: random.Random) -> list[Pair]:
             advice = retold[action]
             if advice is None:
                 continue
-            if advice.startswith("Don't "):  # "You should don't ..." is not English
-                text = rng.choice(_NEGATED_LEADS).format(a=advice.removeprefix("Don't "))
+            if advice.negated:  # each lead negates in its own way: "You should don't ..." is not English
+                text = rng.choice(_NEGATED_LEADS).format(a=advice.clause)
             else:
-                text = rng.choice(_ADVICE_LEADS).format(A=advice, a=advice[0].lower() + advice[1:])
+                text = rng.choice(_ADVICE_LEADS).format(A=advice.text, a=advice.clause)
             pairs.append(Pair(item.norm, text, label, norm_key(item.norm), "ms-advice"))
     return pairs
 

@@ -21,12 +21,14 @@ def test_a_story_action_becomes_advice_to_the_reader() -> None:
             "Mia takes Julie to the mall and walks around and shops with her.",
         ]
     )
-    assert got == [
+    assert [a.text if a else None for a in got] == [
         "Throw eggs on your neighbor's car.",
         "Raise your hand and excuse yourself to go to the bathroom.",
         "Don't wash your hands before eating your lunch.",
         "Take Julie to the mall and walk around and shop with her.",
     ]
+    assert [a.negated if a else None for a in got] == [False, False, True, False]
+    assert got[2] is not None and got[2].clause == "wash your hands before eating your lunch."
 
 
 def test_an_action_that_does_not_open_with_subject_and_verb_is_left_out() -> None:
@@ -49,7 +51,7 @@ def test_training_with_advice_adds_retold_actions_with_their_story_labels(tmp_pa
     for pair in retold:
         action = story[(pair.norm, pair.label)]  # the story's action with the same norm and label
         advice = as_advice([action])[0]
-        assert advice is not None and advice.removeprefix("Don't ")[1:].lower() in pair.text.lower()
+        assert advice is not None and advice.clause.lower() in pair.text.lower()
         assert "should don't" not in pair.text and "and don't" not in pair.text
     plain = build_training_data(MINI, seed=5, hp=replace(hp, advice=False), cache_dir=tmp_path / "cache")
     assert [p for p in data.pairs if p.source != "ms-advice"] == plain.pairs, "nothing else changes"
