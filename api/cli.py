@@ -459,10 +459,11 @@ def check(
 
     try:
         context = _context(country, setting, role, other_role, attribute, environment)  # before opening
-        service = NormService(_check_store(store, graph))
         if batch is not None:
-            _check_batch(service, batch, out)
+            items = _read_batch(batch, graph)  # every line checked before anything is opened or written
+            _check_batch(NormService(_check_store(store, any(i[4] for i in items))), items, out)
             return
+        service = NormService(_check_store(store, graph))
         if text is None:
             raise typer.BadParameter("give TEXT or --batch FILE")
         extra = []
@@ -492,14 +493,21 @@ def _check_store(url: str | None, use_graph: bool) -> GraphStore:
         return open_store("oxigraph:memory")
 
 
-def _check_batch(service: object, path: Path, out: Path | None) -> None:
+BatchItem = tuple[Any, str, Any, list[Any], bool]  # id, response, context, norms, use_graph
+
+
+def _read_batch(path: Path, use_graph: bool) -> list[BatchItem]:
+    """The batch's lines; a line without ``use_graph`` takes the command's ``--graph/--no-graph``.
+    A bad line is an error naming file and line."""
     from pydantic import ValidationError
 
     from normkg.errors import InputError
     from normkg.reasoning.checker import RequestNorm
     from normkg.reasoning.context import Context
 
-    items = []
+    if not path.is_file():
+        raise InputError(f"{path}: no such file", hint="--batch takes a JSON-lines file")
+    items: list[BatchItem] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
@@ -511,9 +519,14 @@ def _check_batch(service: object, path: Path, out: Path | None) -> None:
             extra = [RequestNorm(**n) for n in data.get("norms") or []]
         except (json.JSONDecodeError, ValidationError, TypeError) as exc:
             raise InputError(f"{path}:{number}: {exc}") from exc
-        items.append(
-            (data.get("id", number), data["response"], context, extra, bool(data.get("use_graph", True)))
-        )
+        graph = bool(data.get("use_graph", use_graph))
+        if not graph and not extra:
+            raise InputError(f"{path}:{number}: use_graph is false and no norms were given", hint="add norms")
+        items.append((data.get("id", number), data["response"], context, extra, graph))
+    return items
+
+
+def _check_batch(service: object, items: list[BatchItem], out: Path | None) -> None:
     target = out.open("w", encoding="utf-8") if out else sys.stdout
     chunk = 32
     warnings: dict[str, None] = {}

@@ -129,6 +129,8 @@ def train(
     }
     defaults = HyperParameters()
     adapter = replace(defaults.adapter, **{k: v for k, v in given.items() if v is not None})
+    if adapter.advice_triples and (adapter.epochs <= 0 or not advice):
+        raise typer.BadParameter("--adapter-advice needs --adapter-epochs above 0 and --advice")
     if negation not in NEGATION_MODES:
         err_console.print(
             f"[red]error:[/red] --negation {negation!r}: use one of {', '.join(NEGATION_MODES)}"
@@ -188,13 +190,13 @@ def evaluate(
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from exc
     if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
         with out.open("w", encoding="utf-8") as handle:
-            for pair, row in zip(pairs, probs.tolist(), strict=True):
-                guess = LABELS[max(range(len(row)), key=row.__getitem__)]
+            for pair, row, guess in zip(pairs, probs.tolist(), probs.argmax(axis=1).tolist(), strict=True):
                 record = {
                     "line": pair.line,
                     "label": pair.label.value,
-                    "predicted": guess.value,
+                    "predicted": LABELS[guess].value,
                     "probabilities": {v.value: round(p, 4) for v, p in zip(LABELS, row, strict=True)},
                 }
                 handle.write(json.dumps(record) + "\n")

@@ -80,15 +80,17 @@ class Finding(BaseModel):
     conflicts: list[ConflictOut] = []
 
 
+#: the ``warnings`` field of an answer (checks and norm pages)
+WARNINGS = "What limits this answer, e.g. a graph that holds no norms."
+
+
 class CheckResult(BaseModel):
     verdict: Literal["violation", "consistent", "no_applicable_norm"]
     findings: list[Finding]
     sentences: list[Evidence]
     context: ContextOut
     norms_considered: int
-    warnings: list[str] = Field(
-        default_factory=list, description="What limits this answer, e.g. a graph that holds no norms."
-    )
+    warnings: list[str] = Field(default_factory=list, description=WARNINGS)
 
 
 @dataclass

@@ -106,10 +106,20 @@ class EvaluationReport(BaseModel):
         description="On the pairs labelled violates or follows: the more probable of the two "
         "(the README's Moral Stories figure); None without such pairs."
     )
-    macro_f1: float
+    macro_f1: float = Field(description="Over the classes that occur as labels or predictions.")
     ece: float = Field(description="Expected calibration error of the 3-way probabilities (10 bins).")
     by_kind: dict[str, float] = Field(default_factory=dict, description="3-way accuracy per item kind.")
     confusion: dict[str, dict[str, int]] = Field(description="label -> predicted -> pairs.")
+
+
+def present_macro_f1(predicted: np.ndarray, labels: np.ndarray) -> float:
+    """Macro-F1 over the classes that occur as labels or predictions. Why not all three: on a file
+    without *unrelated* pairs (Moral Stories) that class would count as F1 0, capping a perfect
+    judge at 0.67; predicting *unrelated* for a related pair still counts, as that class then occurs."""
+    from sklearn.metrics import f1_score
+
+    present = sorted(set(labels.tolist()) | set(predicted.tolist()))
+    return float(f1_score(labels, predicted, labels=present, average="macro", zero_division=0))
 
 
 def judge_pairs(judge: NormJudge, pairs: Sequence[LabelledPair]) -> np.ndarray:
@@ -131,13 +141,13 @@ def evaluate(
     judge: NormJudge, pairs: Sequence[LabelledPair], file: str
 ) -> tuple[EvaluationReport, np.ndarray]:
     """The report and the probabilities (rows follow ``pairs``)."""
-    from normkg.reasoning.training import expected_calibration_error, macro_f1
+    from normkg.reasoning.training import binary_accuracy, expected_calibration_error
 
     probs = judge_pairs(judge, pairs)
     labels = np.array([LABELS.index(p.label) for p in pairs])
     predicted = probs.argmax(axis=1)
     related = labels != LABELS.index(Verdict.UNRELATED)
-    binary = float((probs[related, :2].argmax(axis=1) == labels[related]).mean()) if related.any() else None
+    binary = binary_accuracy(probs[related], labels[related]) if related.any() else None
     by_kind: dict[str, float] = {}
     for kind in sorted({p.kind for p in pairs if p.kind is not None}):
         rows = np.array([p.kind == kind for p in pairs])
@@ -158,7 +168,7 @@ def evaluate(
         },
         accuracy=round(float((predicted == labels).mean()), 4),
         violates_vs_follows_accuracy=round(binary, 4) if binary is not None else None,
-        macro_f1=round(macro_f1(predicted, labels), 4),
+        macro_f1=round(present_macro_f1(predicted, labels), 4),
         ece=round(expected_calibration_error(probs, labels), 4),
         by_kind=by_kind,
         confusion=confusion,

@@ -73,7 +73,7 @@ def cached_frame_rows(store: GraphStore, cache_dir: Path) -> FrameRows:
     if cached is not None:
         return cached
     rows, key = read_consistently(lambda: _key(store), lambda: read_frame_rows(store))
-    if key is not None:
+    if key is not None and store.capabilities.persistent:  # an in-memory store's rows die with it
         _save(frames_path(cache_dir, key), rows)
     return rows
 
@@ -97,4 +97,6 @@ def _rows(data: Mapping[str, np.ndarray]) -> FrameRows:
         raise ValueError(f"rows of shape {codes.shape}, expected (n, 3)")
     if len(codes) and (codes.min() < 0 or codes.max() >= len(strings)):
         raise ValueError(f"string codes outside the table of {len(strings)}")
+    if len(set(strings)) != len(strings):
+        raise ValueError("the string table repeats a string")
     return FrameRows(strings, codes)

@@ -132,9 +132,11 @@ class NormIndex:
     def load(cls, cache_dir: Path, key: str) -> NormIndex | None:
         def parse(data: Mapping[str, np.ndarray]) -> NormIndex:
             columns = json.loads(data["meta"].tobytes().decode("utf-8"))
-            norms = list(map(IndexedNorm, *(columns[name] for name in _FIELDS)))
-            if len(norms) != len(data["retrieval"]):
-                raise ValueError(f"{len(norms)} norms for {len(data['retrieval'])} vectors")
+            norms = [IndexedNorm(*row) for row in zip(*(columns[name] for name in _FIELDS), strict=True)]
+            if not len(norms) == len(data["retrieval"]) == len(data["judge"]):
+                raise ValueError(
+                    f"{len(norms)} norms for {len(data['retrieval'])} / {len(data['judge'])} vectors"
+                )
             return cls(norms, data["retrieval"], data["judge"], key)
 
         return read_arrays(cls.path(cache_dir, key), parse)
@@ -146,5 +148,6 @@ class NormIndex:
         if index is None:
             log.warning("norm index for this store is not cached yet: building it now (once)")
             index = cls.build(store, judge)
-            index.save(cache_dir)
+            if store.capabilities.persistent:  # an in-memory store's index dies with it
+                index.save(cache_dir)
         return index

@@ -24,7 +24,7 @@ from normkg.ingest.loaders.norm_pack import NormPackLoader
 from normkg.ingest.pipeline import SourceReport, ingest_source
 from normkg.kg.store import GraphStore
 from normkg.reasoning.applicability import FrameTable
-from normkg.reasoning.checker import Checker, CheckResult, RequestNorm
+from normkg.reasoning.checker import WARNINGS, Checker, CheckResult, RequestNorm
 from normkg.reasoning.context import Context, normalize
 from normkg.reasoning.explain import (
     ConflictOut,
@@ -60,9 +60,7 @@ class NormsPage(BaseModel):
     items: list[NormItem]
     conflicts: list[ConflictOut]
     context: ContextOut
-    warnings: list[str] = Field(
-        default_factory=list, description="What limits this answer, e.g. a graph that holds no norms."
-    )
+    warnings: list[str] = Field(default_factory=list, description=WARNINGS)
 
 
 class SourceOut(BaseModel):
@@ -247,15 +245,13 @@ class NormService:
             warnings=self._empty_graph_warning(state),
         )
 
-    def _empty_graph_warning(self, state: _State) -> list[str]:
+    def _empty_graph_warning(self, state: _State, consequence: str = "") -> list[str]:
         """Why: an answer from a store that was never ingested looks like "no norm applies here";
         the warning tells the two apart."""
         if len(state.index):
             return []
-        return [
-            f"the graph in {self.store.url} holds no norms: run `normkg ingest` (or upload a norm pack); "
-            "only norms sent with a request were used"
-        ]
+        advice = "run `normkg ingest` (or upload a norm pack)"
+        return [f"the graph in {self.store.url} holds no norms: {advice}{consequence}"]
 
     # ---- checking ----------------------------------------------------------------------------
     def check(
@@ -277,7 +273,7 @@ class NormService:
         results = state.checker.check_many(
             [i[0] for i in items], [i[1] for i in items], [i[2] for i in items], [i[3] for i in items]
         )
-        warning = self._empty_graph_warning(state)
+        warning = self._empty_graph_warning(state, "; only the norms sent with the request were checked")
         for result, (_, _, _, use_graph) in zip(results, items, strict=True):
             if use_graph:
                 result.warnings.extend(warning)

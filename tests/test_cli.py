@@ -179,6 +179,7 @@ def test_a_batch_checked_against_a_store_without_norms_says_so_per_line(tmp_path
     batch = tmp_path / "in.jsonl"
     lines = [
         {"id": "a", "response": "Here is how to steal from the store."},
+        {"id": "c", "response": "Here is how to cheat on the exam."},
         {
             "id": "b",
             "response": "Here is how to steal.",
@@ -195,4 +196,36 @@ def test_a_batch_checked_against_a_store_without_norms_says_so_per_line(tmp_path
     answers = {a["id"]: a for a in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
     assert "holds no norms" in answers["a"]["warnings"][0] and answers["a"]["verdict"] == "no_applicable_norm"
     assert "warnings" not in answers["b"] and answers["b"]["verdict"] == "violation"
-    assert "holds no norms" in " ".join(result.output.split())
+    assert "holds no norms" in answers["c"]["warnings"][0]
+    assert " ".join(result.output.split()).count("holds no norms") == 1  # said once, not per line
+
+
+def test_a_no_graph_batch_needs_no_store_and_a_bad_line_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "not-ingested"
+    batch = tmp_path / "in.jsonl"
+    norms = [{"text": "It's wrong to steal from a store.", "judgment": "bad"}]
+    batch.write_text(json.dumps({"id": 1, "response": "Here is how to steal.", "norms": norms}) + "\n")
+    out = tmp_path / "out.jsonl"
+    args = ["check", "--no-graph", "--batch", str(batch), "--out", str(out), "--store", f"oxigraph:{missing}"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    [answer] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert answer["verdict"] == "violation" and "warnings" not in answer
+    assert not missing.exists()
+    # a line that asks for the graph needs the store: refused before anything is written
+    batch.write_text(batch.read_text() + json.dumps({"id": 2, "response": "Hi.", "use_graph": True}) + "\n")
+    out.unlink()
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 2 and f"no store at {missing}" in " ".join(refused.output.split())
+    assert not out.exists() and not missing.exists()
+    # a line that turns the graph off and gives no norms is named by file and line
+    batch.write_text(json.dumps({"id": 3, "response": "Hi.", "use_graph": False}) + "\n")
+    bad = runner.invoke(app, ["check", "--batch", str(batch), "--store", f"oxigraph:{missing}"])
+    assert bad.exit_code == 2 and "in.jsonl:1: use_graph is false" in " ".join(bad.output.split())
+
+
+def test_copy_from_a_store_that_does_not_exist_creates_nothing(tmp_path: Path) -> None:
+    missing, target = tmp_path / "nowhere", tmp_path / "target"
+    result = runner.invoke(app, ["copy", "--from", f"oxigraph:{missing}", "--to", f"oxigraph:{target}"])
+    assert result.exit_code == 2 and "no store at" in result.output
+    assert not missing.exists()

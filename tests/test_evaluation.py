@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from normkg.api.cli import app
 from normkg.errors import SourceError
-from normkg.reasoning.evaluation import evaluate, read_labelled_pairs
+from normkg.reasoning.evaluation import evaluate, present_macro_f1, read_labelled_pairs
 from normkg.reasoning.judge import MODEL_DIR, NormJudge, Verdict
 
 DATA = Path(__file__).parent / "data"
@@ -114,3 +115,16 @@ def test_an_empty_or_missing_file_is_refused(tmp_path: Path) -> None:
         read_labelled_pairs(empty)
     with pytest.raises(SourceError, match="no such file"):
         read_labelled_pairs(tmp_path / "none.jsonl")
+
+
+def test_macro_f1_counts_the_classes_a_file_has() -> None:
+    two = np.array([0, 1, 1, 0])
+    assert present_macro_f1(two, two) == 1.0  # no unrelated pairs: not capped at 2/3
+    said_unrelated = np.array([0, 1, 2, 0])  # one related pair called unrelated: that class counts
+    assert present_macro_f1(said_unrelated, two) < 0.8
+
+
+def test_adapter_advice_without_an_adapter_is_refused(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "--out", str(tmp_path / "m"), "--adapter-advice"])
+    assert result.exit_code == 2 and "--adapter-epochs" in result.output
+    assert not (tmp_path / "m").exists()

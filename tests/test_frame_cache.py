@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import os
 import random
@@ -108,6 +109,21 @@ def test_an_unreadable_cache_file_is_rebuilt_not_trusted(
     with caplog.at_level(logging.WARNING):
         assert cached_frame_rows(store, cache).rows() == rows  # and the file was written again, whole
     assert "cannot be read" not in caplog.text
+    # a string table that repeats a string would misalign frames and constraints: refused too
+    with np.load(path) as data:
+        codes = data["codes"]
+    strings = [*json.loads(data_strings(path)), "urn:x"]
+    strings[-1] = strings[0]
+    save_arrays(path, codes=codes, strings=np.frombuffer(json.dumps(strings).encode(), dtype=np.uint8))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert cached_frame_rows(store, cache).rows() == rows
+    assert "repeats a string" in caplog.text
+
+
+def data_strings(path: Path) -> str:
+    with np.load(path) as data:
+        return bytes(data["strings"]).decode("utf-8")
 
 
 def test_old_cache_versions_are_pruned_and_other_kinds_left_alone(tmp_path: Path) -> None:
@@ -179,8 +195,11 @@ def test_the_table_built_from_rows_is_the_table_built_frame_by_frame(tmp_path: P
     fast = FrameTable.from_rows(rows, vocabulary)
     assert len(fast) > 100 and fast.order == slow.order and fast.frames == slow.frames
     assert all(fast.key(f) == slow.key(f) for f in fast.order) and fast.key("urn:no-frame") == frozenset()
-    repeated = FrameRows(rows.strings, np.concatenate([rows.codes[::-1], rows.codes]))
-    assert FrameTable.from_rows(repeated, vocabulary).frames == fast.frames
+    repeated = FrameTable.from_rows(
+        FrameRows(rows.strings, np.concatenate([rows.codes[::-1], rows.codes])), vocabulary
+    )
+    assert repeated.frames == fast.frames and repeated.order == fast.order
+    assert (repeated.sizes == slow.sizes).all()
     settings = sorted({c.label for cons in fast.frames.values() for c in cons if c.slot == "setting"})
     roles = sorted({c.label for cons in fast.frames.values() for c in cons if c.slot == "actor role"})
     contexts = [
@@ -190,9 +209,11 @@ def test_the_table_built_from_rows_is_the_table_built_frame_by_frame(tmp_path: P
         *(Context(setting=s, role=r) for s, r in zip(settings[5:10], roles, strict=False)),
     ]
     for context in contexts:
-        a, b = fast.statuses(normalize(context, vocabulary)), slow.statuses(normalize(context, vocabulary))
-        assert (a.excluded == b.excluded).all() and (a.missing == b.missing).all(), context
-        assert (a.sizes == b.sizes).all()
+        normalized = normalize(context, vocabulary)
+        for table in (fast, repeated):
+            a, b = table.statuses(normalized), slow.statuses(normalized)
+            assert (a.excluded == b.excluded).all() and (a.missing == b.missing).all(), context
+            assert (a.sizes == b.sizes).all()
     assert any(fast.statuses(normalize(c, vocabulary)).excluded.any() for c in contexts)
     nothing = FrameTable.from_rows(FrameRows([], np.zeros((0, 3), dtype=np.int64)), vocabulary)
     assert len(nothing) == 0 and not nothing.statuses(normalize(Context(), vocabulary)).excluded.any()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from normkg.ingest.loaders.norm_pack import NormPackLoader
 from normkg.ingest.pipeline import ingest_source, load_ontology
 from normkg.kg.oxigraph_store import OxigraphStore
+from normkg.reasoning.judge import NormJudge
 from normkg.reasoning.norm_index import NormIndex
 
 DATA = Path(__file__).parent / "data"
@@ -53,3 +55,24 @@ def test_an_index_file_that_cannot_be_read_is_not_trusted(
     NormIndex(index.norms[:-1], index.retrieval, index.judge, "k2").save(tmp_path)
     assert NormIndex.load(tmp_path, "k2") is None
     assert NormIndex(index.norms, index.retrieval, index.judge, None).save(tmp_path) is None
+    # fewer judge vectors than norms, or a norm column shorter than the others
+    NormIndex(index.norms, index.retrieval, index.judge[:-1], "k3").save(tmp_path)
+    assert NormIndex.load(tmp_path, "k3") is None
+    path = NormIndex(index.norms, index.retrieval, index.judge, "k4").save(tmp_path)
+    assert path is not None
+    with np.load(path) as data:
+        arrays = dict(data)
+    columns = json.loads(arrays["meta"].tobytes().decode("utf-8"))
+    columns["text"] = columns["text"][:-1]
+    arrays["meta"] = np.frombuffer(json.dumps(columns).encode("utf-8"), dtype=np.uint8)
+    np.savez(path, **arrays)
+    assert NormIndex.load(tmp_path, "k4") is None
+
+
+def test_an_in_memory_store_leaves_no_index_file(index: NormIndex, tmp_path: Path) -> None:
+    store = OxigraphStore(None)
+    load_ontology(store)
+    ingest_source(store, NormPackLoader(DATA / "packs" / "example.yaml"))
+    built = NormIndex.load_or_build(store, NormJudge.load(), tmp_path / "cache")
+    assert len(built) == len(index)
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
