@@ -205,7 +205,7 @@ def _build_index(graph_store: object, settings: object) -> str:
     with err_console.status("embedding norms for checking (once per change of the graph)"):
         built = NormIndex.build(graph_store, judge)  # type: ignore[arg-type]
         path = built.save(cache_dir)
-    where = path or "not cached: the store changed while it was read, the service will embed again"
+    where = path or "not cached: the store is in memory, or changed while it was read"
     return f"norm index: {len(built)} norms embedded in {time.perf_counter() - start:.1f} s -> {where}"
 
 

@@ -60,8 +60,6 @@ from normkg.settings import Settings
 
 ViewValue = str | int | float | bool
 
-# A parameter binds one term, or a list of terms (any of them).
-
 _LANG = re.compile(r"^(.*)@([a-zA-Z]{1,8}(?:-[a-zA-Z0-9]{1,8})*)$", re.DOTALL)
 _TYPED = re.compile(r"^(.*)\^\^([A-Za-z][A-Za-z0-9_.-]*?)__(.*)$", re.DOTALL)
 _IRI_COLUMNS = re.compile(r"^\s*//\s*@iri:(.*)$", re.MULTILINE)

@@ -15,7 +15,7 @@ import itertools
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from normkg.kg.shared import (
     unchanged,
 )
 from normkg.kg.store import Capabilities, GraphInfo, ReplaceResult
-from normkg.kg.terms import Bindings, Row, Term, Triple
+from normkg.kg.terms import Bindings, Row, Triple
 from normkg.ontology.namespace import CATALOG_GRAPH, PREFIXES, mint, source_graph
 
 
@@ -239,11 +239,11 @@ class OxigraphStore(CatalogStore):
             raise _wrap(exc) from exc
         return rows
 
-    def ask(self, query: str, bindings: Mapping[str, Term] | None = None) -> bool:
+    def ask(self, query: str, bindings: Bindings | None = None) -> bool:
         return expect_boolean(self._query(query, bindings))
 
     def construct(
-        self, query: str, bindings: Mapping[str, Term] | None = None, *, limit: int | None = None
+        self, query: str, bindings: Bindings | None = None, *, limit: int | None = None
     ) -> list[Triple]:
         result = self._query(query, bindings)
         if not isinstance(result, ox.QueryTriples):

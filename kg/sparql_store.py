@@ -67,8 +67,6 @@ from normkg.kg.terms import Bindings, Row, Triple
 from normkg.ontology.namespace import CATALOG_GRAPH, PREFIXES, PROV, mint, source_graph
 from normkg.settings import Settings
 
-# A parameter binds one term, or a list of terms (any of them).
-
 _COUNT_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 # Version graphs being loaded or live, recorded in the catalog as specialisations of their source
 # graph: found without listing the server's graphs (which not every server can do cheaply).

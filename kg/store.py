@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from normkg.kg.terms import Bindings, Row, Term, Triple
+from normkg.kg.terms import Bindings, Row, Triple
 
 
 class ExportFormat(StrEnum):
@@ -101,10 +101,10 @@ class GraphStore(Protocol):
         """
         ...
 
-    def ask(self, query: str, bindings: Mapping[str, Term] | None = None) -> bool: ...
+    def ask(self, query: str, bindings: Bindings | None = None) -> bool: ...
 
     def construct(
-        self, query: str, bindings: Mapping[str, Term] | None = None, *, limit: int | None = None
+        self, query: str, bindings: Bindings | None = None, *, limit: int | None = None
     ) -> list[Triple]: ...
 
     def count(self, source: str | None = None) -> int: ...

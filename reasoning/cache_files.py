@@ -68,12 +68,17 @@ def read_arrays(path: Path, parse: Callable[[Mapping[str, np.ndarray]], T]) -> T
     return value
 
 
-def read_consistently(key: Callable[[], str], read: Callable[[], T]) -> tuple[T, str | None]:
-    """``read()`` and the cache key to file its result under, or None for the key when the store
-    changed during the read: the result may then belong to either version, and filed under one key
-    it would be served for the other."""
+def read_consistently(
+    store: GraphStore, key: Callable[[], str], read: Callable[[], T]
+) -> tuple[T, str | None]:
+    """``read()`` and the cache key to file its result under, or None for the key: when the store
+    changed during the read (the result may then belong to either version, and filed under one key
+    it would be served for the other), or when the store is in memory (what is derived from it dies
+    with it; a file would only push real caches out of the folder)."""
     before = key()
     value = read()
+    if not store.capabilities.persistent:
+        return value, None
     return value, before if key() == before else None
 
 

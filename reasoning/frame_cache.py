@@ -72,8 +72,8 @@ def cached_frame_rows(store: GraphStore, cache_dir: Path) -> FrameRows:
     cached = read_arrays(frames_path(cache_dir, _key(store)), _rows)
     if cached is not None:
         return cached
-    rows, key = read_consistently(lambda: _key(store), lambda: read_frame_rows(store))
-    if key is not None and store.capabilities.persistent:  # an in-memory store's rows die with it
+    rows, key = read_consistently(store, lambda: _key(store), lambda: read_frame_rows(store))
+    if key is not None:
         _save(frames_path(cache_dir, key), rows)
     return rows
 

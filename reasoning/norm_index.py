@@ -106,7 +106,9 @@ class NormIndex:
     def build(cls, store: GraphStore, judge: NormJudge) -> NormIndex:
         from normkg.reasoning.judge import retrieval_vectors
 
-        norms, key = read_consistently(lambda: cls.store_key(store, judge), lambda: cls.read_norms(store))
+        norms, key = read_consistently(
+            store, lambda: cls.store_key(store, judge), lambda: cls.read_norms(store)
+        )
         texts = [n.text for n in norms]
         judge_vectors = judge.embed_norms(texts, [deontic_kind(n.polarity) for n in norms])
         return cls(norms, retrieval_vectors(judge_vectors), judge_vectors, key)
@@ -117,7 +119,7 @@ class NormIndex:
         return cache_dir / f"norm-index-{key}.npz"
 
     def save(self, cache_dir: Path) -> Path | None:
-        """Write the index to the cache; not when it has no key (the store changed while it was read)."""
+        """Write the index to the cache; not when it has no key (see ``read_consistently``)."""
         if self.key is None:
             return None
         # Why columns of UTF-8 bytes: a numpy string array is UTF-32 and is read back through its repr;
@@ -148,6 +150,5 @@ class NormIndex:
         if index is None:
             log.warning("norm index for this store is not cached yet: building it now (once)")
             index = cls.build(store, judge)
-            if store.capabilities.persistent:  # an in-memory store's index dies with it
-                index.save(cache_dir)
+            index.save(cache_dir)
         return index
