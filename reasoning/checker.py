@@ -32,6 +32,10 @@ from normkg.reasoning.vocabulary import Vocabulary
 #: candidates retrieved per sentence, and the least cosine similarity to consider a norm at all
 TOP_K = 5
 MIN_SIMILARITY = 0.25
+#: norms looked at per sentence to find TOP_K that are not restatements of one another
+FETCH_K = 4 * TOP_K
+#: restatements listed per finding
+MAX_RESTATEMENTS = 20
 #: a finding is reported when its label's probability reaches this
 MIN_PROBABILITY = 0.5
 MAX_RESPONSE_CHARS = 20_000
@@ -75,6 +79,14 @@ class Finding(BaseModel):
         None, description="Present when the judge read the sentence's affirmative and reversed its verdict."
     )
     norm: NormRef
+    restatements: list[NormRef] = Field(
+        [],
+        description=(
+            "Other graph norms with the same wording (up to case and final punctuation), frame and "
+            f"kind: the same rule in other rows or datasets, judged once with this one (at most "
+            f"{MAX_RESTATEMENTS} listed)."
+        ),
+    )
     frame: FrameOut
     defeated_alternatives: list[DefeatedOut] = []
     conflicts: list[ConflictOut] = []
@@ -253,13 +265,11 @@ class Checker:
         graph_sims = sentence_vectors @ self.index.retrieval.T  # (sentences, graph norms)
         graph_sims = np.where(admitted.mask[None, :], graph_sims, -np.inf)
         sims = np.hstack([graph_sims, sentence_vectors @ pool.extra_retrieval.T])
-        k = min(TOP_K, sims.shape[1])
+        groups = self.index.groups
         pairs: list[tuple[int, int, float]] = []
         for si in range(sims.shape[0]):
-            top = np.argpartition(-sims[si], k - 1)[:k]
-            for ni in top:
-                if sims[si, ni] >= MIN_SIMILARITY:
-                    pairs.append((si, int(ni), float(sims[si, ni])))
+            for ni in _top_groups(sims[si], groups):
+                pairs.append((si, ni, float(sims[si, ni])))
         findings: list[Finding] = []
         if pairs:
             norm_vectors = np.stack(
@@ -277,7 +287,10 @@ class Checker:
                     cand.defeated_by = list(admitted.defeated_by(cand))
                 if cand.defeated:
                     continue
-                findings.append(self._finding(cand, label, p, sim, evidence[si], pool, read.negations[si]))
+                finding = self._finding(cand, label, p, sim, evidence[si], pool, read.negations[si])
+                if ni < n_graph:
+                    finding.restatements = self._restatements(ni, pool)
+                findings.append(finding)
         findings.sort(key=lambda f: (f.evidence.sentence, f.label != "violates", -f.probability))
         if any(f.label == "violates" for f in findings):
             verdict: Literal["violation", "consistent", "no_applicable_norm"] = "violation"
@@ -292,6 +305,16 @@ class Checker:
             context=context_out(ctx),
             norms_considered=admitted.total,
         )
+
+    def _restatements(self, position: int, pool: _Pool) -> list[NormRef]:
+        """The admitted, undefeated norms of ``position``'s restatement group (``NormIndex.groups``)."""
+        admitted = pool.admitted
+        others = [
+            p
+            for p in self.index.restatements(position)
+            if admitted.mask[p] and not admitted.candidate(p).defeated
+        ]
+        return [self._ref(self.index.norms[p].norm, pool.refs) for p in others[:MAX_RESTATEMENTS]]
 
     def _finding(
         self,
@@ -333,6 +356,32 @@ class Checker:
         )
 
 
+def _top_groups(sims: np.ndarray, groups: np.ndarray) -> list[int]:
+    """Up to TOP_K candidate positions with similarity >= MIN_SIMILARITY, most similar first, at most
+    one per restatement group (request norms, past the graph's positions, are each their own group).
+
+    Why a widening window: a group of restatements has (nearly) one vector, so its members sit
+    together at the top; FETCH_K norms usually hold TOP_K groups, and the window grows fourfold while
+    they do not (the graph has rules written 25 times)."""
+    n = len(sims)
+    k = min(FETCH_K, n)
+    while True:
+        top = np.argpartition(-sims, k - 1)[:k]
+        top = top[np.lexsort((top, -sims[top]))]  # most similar first; ties in index order
+        seen: set[int] = set()
+        out: list[int] = []
+        for ni in top.tolist():
+            if len(out) == TOP_K or sims[ni] < MIN_SIMILARITY:
+                return out
+            group = int(groups[ni]) if ni < len(groups) else -1 - ni
+            if group not in seen:
+                seen.add(group)
+                out.append(ni)
+        if k == n:
+            return out
+        k = min(4 * k, n)
+
+
 def _negation_out(negation: Negation | None, evidence: Evidence) -> NegationOut | None:
     if negation is None:
         return None
@@ -346,7 +395,7 @@ def _negation_out(negation: Negation | None, evidence: Evidence) -> NegationOut 
 
 def render_text(result: CheckResult) -> str:
     """A short human-readable account of a check (CLI output and ``explain=text``)."""
-    from normkg.reasoning.explain import render_frame, render_norm
+    from normkg.reasoning.explain import render_frame, render_norm, render_source
 
     lines = [
         f"verdict: {result.verdict} ({len(result.findings)} findings, "
@@ -369,6 +418,8 @@ def render_text(result: CheckResult) -> str:
             lines.append(
                 f"  negated by {f.negation.cue!r}: judged as {f.negation.judged_as!r}, verdict reversed"
             )
+        if f.restatements:
+            lines.append(f"  also stated in: {'; '.join(render_source(r) for r in f.restatements)}")
         lines.append(f"  {render_frame(f.frame)}")
         for d in f.defeated_alternatives:
             lines.append(f"  defeats {render_norm(d.norm)}")

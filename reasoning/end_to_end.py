@@ -72,12 +72,13 @@ def read_graph_pairs(path: Path = GRAPH_PAIRS) -> list[GraphPair]:
 def predicted_labels(pairs: Sequence[GraphPair], results: Mapping[str, CheckResult]) -> list[Verdict]:
     """What the checker said about each pair: its finding's label for that norm on that sentence, or
     *unrelated* where it reported none (below the probability floor, outside the top candidates, or
-    judged unrelated)."""
+    judged unrelated). A finding is about its restatements too: they are the same rule, judged once."""
     found: dict[tuple[str, str], Verdict] = {}
     for text, result in results.items():
         for finding in result.findings:
             if finding.evidence.text == text:
-                found[(text, finding.norm.id)] = Verdict(finding.label)
+                for norm in (finding.norm, *finding.restatements):
+                    found[(text, norm.id)] = Verdict(finding.label)
     return [found.get((p.text, p.norm_id), Verdict.UNRELATED) for p in pairs]
 
 

@@ -184,12 +184,17 @@ def norm_ref(store: GraphStore, norm: str) -> NormRef | None:
     return norm_refs(store, [norm]).get(norm)
 
 
-def render_norm(norm: NormRef) -> str:
+def render_source(norm: NormRef) -> str:
+    """Where a norm comes from: its dataset, and the file and line of its row."""
     where = norm.dataset or "?"
     if norm.source_row and norm.source_row.file:
         where += f" {norm.source_row.file}:{norm.source_row.line}"
+    return where
+
+
+def render_norm(norm: NormRef) -> str:
     judged = f" [{norm.judgment}]" if norm.judgment else ""
-    return f'"{norm.text}"{judged} ({where}; license: {norm.license or "?"})'
+    return f'"{norm.text}"{judged} ({render_source(norm)}; license: {norm.license or "?"})'
 
 
 def render_frame(frame: FrameOut) -> str:

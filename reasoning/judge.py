@@ -412,6 +412,13 @@ def retrieval_vectors(norm_vectors: np.ndarray) -> np.ndarray:
     return norm_vectors[:, _U]
 
 
+def judged_kinds(norm_vectors: np.ndarray) -> np.ndarray:
+    """Per norm vector, the index in ``KINDS`` of the kind the judge reads it with (after the graph's
+    judgment and the wording are reconciled): two norms with the same wording and the same judged kind
+    get the same verdict on any sentence."""
+    return np.asarray(norm_vectors)[:, _KIND].argmax(axis=1)
+
+
 def pair_features(norm_vectors: np.ndarray, sentence_vectors: np.ndarray) -> np.ndarray:
     """Head input for row-aligned (norm, sentence) vectors; see the module docstring for the parts."""
     u = norm_vectors[:, _U]

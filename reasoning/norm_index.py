@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,6 +61,32 @@ class IndexedNorm:
 
 _FIELDS = [f.name for f in fields(IndexedNorm)]
 
+_TRAILING = re.compile(r"[\s.!?;:]+$")
+
+
+def wording_key(text: str) -> str:
+    """A norm's wording up to case, spacing, quote style and final punctuation.
+
+    Why: Social-Chem-101 annotates the same rule of thumb in several rows, and Moral Stories reuses
+    Social-Chem's rules; "It's good to be honest with your friends." appears six times in the graph.
+    """
+    folded = " ".join(text.replace("\u2019", "'").replace("\u2018", "'").casefold().split())
+    return _TRAILING.sub("", folded)
+
+
+def restatement_groups(norms: list[IndexedNorm], kinds: np.ndarray) -> np.ndarray:
+    """Per norm, the position of the first norm that says the same thing: the same wording
+    (``wording_key``), the same frame and the same kind as the judge reads it (``judged_kinds``).
+
+    Such norms get the same verdict on every sentence and the same applicability in every context, so
+    the checker judges and reports a group once, listing the other rows as restatements; without
+    this, one rule written six times fills every candidate slot of a sentence."""
+    first: dict[tuple[str, str | None, int], int] = {}
+    groups = np.empty(len(norms), dtype=np.int64)
+    for position, (norm, kind) in enumerate(zip(norms, kinds.tolist(), strict=True)):
+        groups[position] = first.setdefault((wording_key(norm.text), norm.frame, kind), position)
+    return groups
+
 
 class NormIndex:
     """Norms and their vectors: ``retrieval`` for finding candidates, ``judge`` for the decision model."""
@@ -74,6 +102,25 @@ class NormIndex:
 
     def __len__(self) -> int:
         return len(self.norms)
+
+    # ---- restatements ----------------------------------------------------------------------
+    @cached_property
+    def groups(self) -> np.ndarray:
+        """``restatement_groups`` of the index, computed on first use (about 2 s per million norms)."""
+        from normkg.reasoning.judge import judged_kinds
+
+        return restatement_groups(self.norms, judged_kinds(self.judge))
+
+    @cached_property
+    def _members(self) -> tuple[np.ndarray, np.ndarray]:
+        order = np.argsort(self.groups, kind="stable")
+        return order, np.searchsorted(self.groups[order], np.arange(len(self.norms) + 1))
+
+    def restatements(self, position: int) -> list[int]:
+        """The other positions in ``position``'s group, in index order."""
+        order, starts = self._members
+        group = int(self.groups[position])
+        return [int(p) for p in order[starts[group] : starts[group + 1]] if p != position]
 
     # ---- building --------------------------------------------------------------------------
     @staticmethod

@@ -1,0 +1,159 @@
+"""One rule written in several rows is judged and reported once, with the other rows listed.
+
+Social-Chem-101 annotates the same rule of thumb in several rows and Moral Stories reuses its rules, so
+without grouping one rule can fill every candidate slot of a sentence.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from normkg.ingest.loaders.norm_pack import NormPackLoader
+from normkg.ingest.pipeline import ingest_source, load_ontology
+from normkg.kg.oxigraph_store import OxigraphStore
+from normkg.reasoning.checker import FETCH_K, MIN_SIMILARITY, TOP_K, _top_groups
+from normkg.reasoning.context import Context
+from normkg.reasoning.norm_index import IndexedNorm, restatement_groups, wording_key
+from normkg.reasoning.service import NormService
+from normkg.settings import Settings
+
+LIE = "It's wrong to lie to your friends."
+PACK = f"""
+name: restated
+title: Restated rules (test)
+license: CC0-1.0
+citation: normkg tests
+norms:
+  - {{id: lie-1, text: "{LIE}", judgment: bad}}
+  - {{id: lie-2, text: "it's wrong to lie to your friends", judgment: bad}}
+  - {{id: lie-3, text: "It\u2019s   wrong to lie to your friends!", judgment: bad}}
+  - {{id: lie-japan, text: "{LIE}", judgment: bad, frame: {{country: JP}}}}
+  - {{id: lie-ok, text: "{LIE}", judgment: okay}}
+  - {{id: promises, text: "You should keep the promises you make to your friends.", judgment: good}}
+  - {{id: gossip, text: "It's wrong to gossip about your friends behind their backs.", judgment: bad}}
+"""
+
+
+def norm(text: str, frame: str | None = None) -> IndexedNorm:
+    return IndexedNorm(
+        norm=f"n:{text}:{frame}", text=text, frame=frame, polarity=None, behavior=None, source="t"
+    )
+
+
+def test_the_wording_key_ignores_case_spacing_quotes_and_final_punctuation_only() -> None:
+    assert wording_key("It\u2019s  wrong to LIE.") == wording_key("it's wrong to lie") == "it's wrong to lie"
+    assert wording_key("It's wrong to lie?!") == "it's wrong to lie"
+    assert wording_key("It's wrong to lie, mostly.") != wording_key("It's wrong to lie")
+    assert wording_key("It's wrong to lie") != wording_key("It's wrong not to lie")
+
+
+def test_groups_join_the_same_wording_frame_and_kind_and_nothing_else() -> None:
+    norms = [
+        norm(LIE),
+        norm("it's wrong to lie to your friends"),
+        norm(LIE, "frame:jp"),
+        norm(LIE),
+        norm("Other."),
+    ]
+    kinds = np.array([1, 1, 1, 0, 1])  # the fourth is read with another kind (a graph judgment)
+    groups = restatement_groups(norms, kinds)
+    assert groups.tolist() == [0, 0, 2, 3, 4]
+
+
+def test_top_groups_keep_one_norm_per_group_and_fill_the_slots_with_others() -> None:
+    rng = np.random.default_rng(5)
+    n = 60
+    sims = rng.uniform(MIN_SIMILARITY, 0.6, n)
+    groups = np.arange(n)
+    twins = np.arange(10, 10 + TOP_K + 2)  # one rule written TOP_K + 2 times, the most similar of all
+    sims[twins] = 0.9
+    groups[twins] = twins[0]
+    picked = _top_groups(sims, groups)
+    assert len(picked) == TOP_K and picked[0] == twins[0]  # ties go to the first row
+    assert len({int(groups[p]) for p in picked}) == TOP_K
+    others = np.setdiff1d(np.arange(n), twins)
+    best_others = others[np.argsort(-sims[others])][: TOP_K - 1]
+    assert picked[1:] == best_others.tolist()
+    # below the similarity floor nothing is picked; a request norm (past the graph) is its own group
+    assert _top_groups(np.full(n, MIN_SIMILARITY / 2), groups) == []
+    with_request = np.append(sims, 0.95)
+    assert _top_groups(with_request, groups)[:2] == [n, twins[0]]
+
+
+def test_a_rule_written_more_often_than_the_window_still_leaves_room_for_others() -> None:
+    n = 200
+    sims = np.linspace(0.3, 0.5, n)
+    groups = np.arange(n)
+    many = np.arange(FETCH_K * 3)  # one rule written three windows' worth of times, the most similar
+    sims[many] = 0.9
+    groups[many] = 0
+    picked = _top_groups(sims, groups)
+    assert picked[0] == 0 and len(picked) == TOP_K
+    assert picked[1:] == list(range(n - 1, n - TOP_K, -1))  # then the most similar other norms
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> NormService:
+    root = tmp_path_factory.mktemp("restated")
+    pack = root / "restated.yaml"
+    pack.write_text(PACK, encoding="utf-8")
+    store = OxigraphStore(root / "store")
+    load_ontology(store)
+    ingest_source(store, NormPackLoader(pack))
+    return NormService(store, Settings(store=store.url, cache_dir=root / "cache"))
+
+
+def ids(refs: list) -> set[str]:  # type: ignore[type-arg]
+    return {r.id.rsplit("/", 1)[-1] for r in refs}
+
+
+def test_a_rule_written_three_times_is_one_finding_that_lists_the_other_rows(service: NormService) -> None:
+    result = service.check("Always lie to your friends, it keeps things simple.")
+    lie = [f for f in result.findings if "lie" in f.norm.text.lower()]
+    # the three restated rows are one finding; "lie-ok" (judged okay: another kind) and "lie-japan"
+    # (another frame, conditionally applicable without a country) are other rules
+    assert len(lie) == 3, [f.norm.text for f in result.findings]
+    restated = next(f for f in lie if f.restatements)
+    assert ids([restated.norm, *restated.restatements]) == {"lie-1", "lie-2", "lie-3"}
+    assert restated.label == "violates"
+    for r in restated.restatements:  # each listed row keeps its own provenance
+        assert r.dataset == "pack-restated" and r.source_row is not None
+    others = {ids([f.norm]).pop(): f for f in lie if not f.restatements}
+    assert set(others) == {"lie-ok", "lie-japan"}
+    assert others["lie-japan"].frame.status == "conditional"
+    assert "also stated in: pack-restated" in service_text(service, "Always lie to your friends.")
+
+
+def test_a_framed_copy_is_a_different_norm_and_restatements_respect_the_context(service: NormService) -> None:
+    result = service.check("Always lie to your friends.", Context(country="JP"))
+    findings = [f for f in result.findings if "lie" in f.norm.text.lower() and f.label == "violates"]
+    framed = [f for f in findings if ids([f.norm]) == {"lie-japan"}]
+    assert len(framed) == 1 and framed[0].restatements == []
+    assert framed[0].frame.status == "applies"
+    # the general rows are still one finding, with two restatements
+    general = [f for f in findings if f.restatements]
+    assert len(general) == 1 and len(general[0].restatements) == 2
+
+
+def service_text(service: NormService, response: str) -> str:
+    from normkg.reasoning.checker import render_text
+
+    return render_text(service.check(response))
+
+
+def test_end_to_end_scoring_credits_a_finding_to_its_restatements(
+    service: NormService, tmp_path: Path
+) -> None:
+    from normkg.reasoning.end_to_end import GraphPair, predicted_labels
+    from normkg.reasoning.judge import Verdict
+
+    text = "Always lie to your friends."
+    result = service.check(text)
+    finding = next(f for f in result.findings if f.restatements)
+    pairs = [
+        GraphPair(text, r.id, Verdict.VIOLATES, "t", False) for r in [finding.norm, *finding.restatements]
+    ]
+    assert predicted_labels(pairs, {text: result}) == [Verdict(finding.label)] * 3
