@@ -68,6 +68,22 @@ def _open_read_only(path: str, attempts: int = 5) -> ox.Store:
 READ_ONLY_SCHEME = "oxigraph-readonly"
 
 
+#: the file RocksDB, under every on-disk Oxigraph store, writes when it creates a database
+_STORE_MARKER = "CURRENT"
+
+
+def _require_store(path: Path) -> None:
+    """Refuse a folder that holds no store: missing, empty (created by hand or by a failed run), or
+    holding other files. Opening it would create an empty store there, and every answer would then
+    look like "no norm applies here"."""
+    hint = "run `normkg ingest` first (it creates the store), or point NORMKG_STORE or --store at one"
+    if not path.is_dir():
+        raise StoreNotFound(f"no store at {path}", hint=hint)
+    if not (path / _STORE_MARKER).is_file():
+        what = "an empty folder" if not any(path.iterdir()) else "a folder of other files"
+        raise StoreNotFound(f"no store at {path} ({what}, not an Oxigraph store)", hint=hint)
+
+
 class OxigraphStore(CatalogStore):
     """A :class:`~normkg.kg.store.GraphStore` on pyoxigraph."""
 
@@ -80,12 +96,8 @@ class OxigraphStore(CatalogStore):
         self.read_only = read_only
         if read_only and path is None:
             raise StoreError("an in-memory store cannot be opened read-only from elsewhere")
-        if path is not None and (read_only or not create) and not path.is_dir():
-            raise StoreNotFound(
-                f"no store at {path}",
-                hint="run `normkg ingest` first (it creates the store), "
-                "or point NORMKG_STORE or --store at one",
-            )
+        if path is not None and (read_only or not create):
+            _require_store(path)
         scheme = READ_ONLY_SCHEME if read_only else "oxigraph"
         self.url = f"{scheme}:{path}" if path is not None else "oxigraph:memory"
         self.capabilities = Capabilities(sparql=True, transactional_replace=True, persistent=path is not None)

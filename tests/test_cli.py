@@ -150,6 +150,16 @@ def test_a_read_command_on_a_store_never_ingested_fails_and_creates_nothing(
     said = " ".join(result.output.split())  # rich wraps long lines
     assert f"no store at {missing}" in said and "normkg ingest" in said
     assert not missing.exists()
+    # a folder that exists but holds no store (empty, or other files) is refused too, and left as it was
+    missing.mkdir()
+    result = runner.invoke(app, [*args, "--store", f"oxigraph:{missing}"])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and f"no store at {missing} (an empty folder" in said, result.output
+    assert list(missing.iterdir()) == []
+    (missing / "notes.txt").write_text("mine")
+    result = runner.invoke(app, [*args, "--store", f"oxigraph:{missing}"])
+    assert result.exit_code == 2 and "a folder of other files" in " ".join(result.output.split())
+    assert [p.name for p in missing.iterdir()] == ["notes.txt"]
 
 
 def test_check_with_only_its_own_norms_needs_no_store(tmp_path: Path) -> None:
@@ -222,6 +232,7 @@ def test_a_no_graph_batch_needs_no_store_and_a_bad_line_is_named(tmp_path: Path)
     batch.write_text(json.dumps({"id": 3, "response": "Hi.", "use_graph": False}) + "\n")
     bad = runner.invoke(app, ["check", "--batch", str(batch), "--store", f"oxigraph:{missing}"])
     assert bad.exit_code == 2 and "in.jsonl:1: use_graph is false" in " ".join(bad.output.split())
+
 
 
 def test_copy_from_a_store_that_does_not_exist_creates_nothing(tmp_path: Path) -> None:
