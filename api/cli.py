@@ -498,31 +498,37 @@ BatchItem = tuple[Any, str, Any, list[Any], bool]  # id, response, context, norm
 
 def _read_batch(path: Path, use_graph: bool) -> list[BatchItem]:
     """The batch's lines; a line without ``use_graph`` takes the command's ``--graph/--no-graph``.
-    A bad line is an error naming file and line."""
+    A bad line (broken JSON, not UTF-8, wrong fields) is an error naming file and line."""
     from pydantic import ValidationError
 
     from normkg.errors import InputError
+    from normkg.ingest.base import BadRecord, read_jsonl
     from normkg.reasoning.checker import RequestNorm
     from normkg.reasoning.context import Context
 
     if not path.is_file():
         raise InputError(f"{path}: no such file", hint="--batch takes a JSON-lines file")
     items: list[BatchItem] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    try:
+        records = list(read_jsonl(path, path.parent))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from exc
+    for record in records:
+        where = f"{path}:{record.line}"
+        if isinstance(record, BadRecord):
+            raise InputError(f"{where}: {record.reason}", hint="each line is one JSON object")
+        data = record.data
+        if not isinstance(data.get("response"), str):
+            raise InputError(f"{where}: each line needs a 'response' string")
         try:
-            data = json.loads(line)
-            if not isinstance(data, dict) or not isinstance(data.get("response"), str):
-                raise InputError(f"{path}:{number}: each line needs a 'response' string")
             context = Context(**data["context"]) if data.get("context") else None
             extra = [RequestNorm(**n) for n in data.get("norms") or []]
-        except (json.JSONDecodeError, ValidationError, TypeError) as exc:
-            raise InputError(f"{path}:{number}: {exc}") from exc
+        except (ValidationError, TypeError) as exc:
+            raise InputError(f"{where}: {exc}") from exc
         graph = bool(data.get("use_graph", use_graph))
         if not graph and not extra:
-            raise InputError(f"{path}:{number}: use_graph is false and no norms were given", hint="add norms")
-        items.append((data.get("id", number), data["response"], context, extra, graph))
+            raise InputError(f"{where}: use_graph is false and no norms were given", hint="add norms")
+        items.append((data.get("id", record.line), data["response"], context, extra, graph))
     return items
 
 

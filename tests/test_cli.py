@@ -232,7 +232,15 @@ def test_a_no_graph_batch_needs_no_store_and_a_bad_line_is_named(tmp_path: Path)
     batch.write_text(json.dumps({"id": 3, "response": "Hi.", "use_graph": False}) + "\n")
     bad = runner.invoke(app, ["check", "--batch", str(batch), "--store", f"oxigraph:{missing}"])
     assert bad.exit_code == 2 and "in.jsonl:1: use_graph is false" in " ".join(bad.output.split())
-
+    # broken JSON and bytes that are not UTF-8 are named by file and line too, never a traceback
+    good = json.dumps({"id": 4, "response": "Hi.", "norms": norms}).encode()
+    for line, said in (
+        (b'{"id": 5, "response": ', "invalid JSON"),
+        (b'{"response": "caf\xe9"}', "not UTF-8"),
+    ):
+        batch.write_bytes(good + b"\n\n" + line + b"\n")
+        bad = runner.invoke(app, ["check", "--no-graph", "--batch", str(batch)])
+        assert bad.exit_code == 2 and f"in.jsonl:3: {said}" in " ".join(bad.output.split()), bad.output
 
 
 def test_copy_from_a_store_that_does_not_exist_creates_nothing(tmp_path: Path) -> None:
