@@ -112,6 +112,14 @@ def train(
             help="Add Moral Stories actions retold as advice to the reader (on by default).",
         ),
     ] = True,
+    neutral_near: Annotated[
+        int | None,
+        typer.Option(
+            help="Pair each neutral sentence (unrelated) with its this many closest training norms, "
+            "as retrieval pairs a factual sentence in a check.",
+            min=0,
+        ),
+    ] = None,
 ) -> None:
     """Train the norm judge on Moral Stories + Social-Chem-101 (about 6 minutes on 2 CPU cores).
 
@@ -144,7 +152,12 @@ def train(
                 folds=folds or 5,
                 data_dir=data_dir,
                 cache_dir=cache_dir,
-                hp=HyperParameters(adapter=adapter, negation=negation, advice=advice),
+                hp=HyperParameters(
+                    adapter=adapter,
+                    negation=negation,
+                    advice=advice,
+                    neutral_near=defaults.neutral_near if neutral_near is None else neutral_near,
+                ),
             )
     except NormkgError as exc:
         err_console.print(f"[red]error:[/red] {exc}")

@@ -10,7 +10,7 @@ kind (prescribe / proscribe / permit / unknown), parsed from its wording or give
 small MLP reads [u, v, u*v, |u-v|, v*(do-dont), kind*v*(do-dont), kind, cosines] and outputs three
 logits; a temperature fitted on out-of-fold predictions makes them calibrated probabilities.
 
-The shipped judge-4 uses frozen all-MiniLM-L6-v2. A model may instead carry a small LoRA adapter
+The shipped judge-5 uses frozen all-MiniLM-L6-v2. A model may instead carry a small LoRA adapter
 (``normkg train --adapter-epochs 4``, as judge-2 did) tuned on Moral Stories (norm, moral action,
 immoral action) triples; it is merged into the encoder at load, and retrieval uses the same vectors.
 It lifts held-out Moral Stories (frozen vectors stop near 0.70 with any head) but loses on LLM-style

@@ -14,7 +14,8 @@ must also decide *relative to the norm*: "I won't help you cheat" follows "It's 
   opposite rule with flipped labels. Here the flip is what teaches "refusing a banned act follows
   the ban": templated sentences carry no valence of their own, so the flip costs nothing.
 * unrelated: a norm with an action of another norm that is about something else (its norm is far,
-  cosine < 0.45, and the action itself is not close, cosine < 0.35), and neutral LLM-answer sentences.
+  cosine < 0.45, and the action itself is not close, cosine < 0.35), and neutral LLM-answer sentences,
+  with random norms and with the norms closest to them (what a check retrieves for a factual sentence).
   Near misses (the closest such action, any cosine) are kept aside as the "probe-near" evaluation
   set, which measures how often retrieval noise would be called a violation.
 
@@ -591,6 +592,32 @@ def unrelated_pairs(
     return pairs
 
 
+def neutral_near_pairs(
+    sentences: Sequence[str],
+    sentence_vectors: np.ndarray,
+    norms: Sequence[tuple[str, str]],
+    norm_vectors: np.ndarray,
+    k: int,
+) -> list[Pair]:
+    """Each neutral sentence with its ``k`` closest norms (text, group), labelled unrelated.
+
+    Why: a check pairs a factual sentence with the norms closest to it ("The Honda Civic gets 36 miles
+    per gallon on the highway." with "You're encouraged to drive safely on the highway."); random
+    pairings never show the head that a sentence stating no act takes no stance on its topic's norms.
+    """
+    pairs: list[Pair] = []
+    k = min(k, len(norms))
+    if k == 0:
+        return pairs
+    sims = sentence_vectors @ norm_vectors.T
+    for row, sentence in enumerate(sentences):
+        top = np.argpartition(-sims[row], k - 1)[:k]
+        for i in sorted(top.tolist(), key=lambda j: (-sims[row, j], j)):
+            norm, group = norms[i]
+            pairs.append(Pair(norm, sentence, Verdict.UNRELATED, group, "neutral-near"))
+    return pairs
+
+
 # ---------------------------------------------------------------------------------------------------
 # Embedding every text once
 
@@ -660,6 +687,12 @@ class HyperParameters:
     # 0.45 vs 0.62 accuracy), so near-miss pairs are only used for evaluation ("probe-near").
     unrelated_near_top: int = 0
     neutral_share: float = 0.25
+    # Each neutral sentence paired (unrelated) with its this many closest training norms, as retrieval
+    # would pair a factual sentence ("The volcano erupted in 1980.") in a check. 0 (judge-4): only the
+    # random pairings above, which never show the head a neutral sentence beside a norm on its topic.
+    # 8 (judge-5): the same pair-level accuracies within the seed spread (mean of six over seeds 13-16
+    # 0.742 against 0.743), and against the whole graph far fewer false findings (bench/README.md).
+    neutral_near: int = 8
     # The encoder's LoRA adapter. Off by default (epochs=0, the frozen encoder): judge-2's adapter
     # (epochs=4) lifted held-out Moral Stories from 0.70 to 0.72-0.73 but lost 6-13 points on both
     # LLM-style challenge sets (bench/results/checker_variants.json).
@@ -882,6 +915,16 @@ def build_training_data(
     )
     pairs = related + mine({"ms", "ms-tmpl"}, {"ms", "ms-para"}, hp.unrelated_per_ms_norm, "unrelated-ms")
     pairs += mine({"sc"}, {"sc"}, 1, "unrelated-sc")
+    if hp.neutral_near:
+        norms = sorted({(p.norm, p.group) for p in related if p.source in ("ms", "sc")})
+        neutral = sorted(set(neutral_pool))
+        pairs += neutral_near_pairs(
+            neutral,
+            np.stack([unit(t) for t in neutral]),
+            norms,
+            np.stack([unit(n) for n, _ in norms]),
+            hp.neutral_near,
+        )
     norm_list = sorted({p.norm for p in pairs})
     sentence_list = sorted({p.text for p in pairs} | {judged[p.text] for p in pairs})
     norm_pos = {t: i for i, t in enumerate(norm_list)}
@@ -1158,8 +1201,9 @@ def lexicon_scores(pairs: Sequence[Pair], mfd: dict[str, set[str]], tie: int) ->
 
 EVAL3_SOURCES = ("ms", "unrelated-ms", "neutral")
 # judge-1: frozen encoder; judge-2: + LoRA adapter; judge-3: frozen encoder + negation rewrite;
-# judge-4: judge-3 + Moral Stories actions retold as advice (advice.py), abstaining rules parsed as bans
-MODEL_VERSION = "judge-4"
+# judge-4: judge-3 + Moral Stories actions retold as advice (advice.py), abstaining rules parsed as bans;
+# judge-5: judge-4 + neutral sentences paired with their closest norms (neutral_near_pairs)
+MODEL_VERSION = "judge-5"
 ARCHITECTURE = (
     "all-MiniLM-L6-v2 bi-encoder; norm vector = [u | do-prototype | refuse-prototype | kind one-hot]; "
     "MLP(FEATURE_DIM -> hidden, tanh-GELU -> 3) over pair_features; temperature scaling"

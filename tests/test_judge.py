@@ -114,11 +114,13 @@ def test_norm_vectors_carry_the_retrieval_vector(judge: NormJudge) -> None:
 
 
 def test_shipped_judge_is_the_one_its_manifest_describes(judge: NormJudge) -> None:
-    """judge-4: the frozen encoder (no adapter), negated sentences read as their affirmative, advice."""
+    """judge-5: the frozen encoder (no adapter), negated sentences read as their affirmative, advice,
+    neutral sentences beside their closest norms."""
     from normkg.reasoning.encoder import get_encoder
 
-    assert judge.manifest["model_version"] == "judge-4" and judge.manifest["adapter"] is None
+    assert judge.manifest["model_version"] == "judge-5" and judge.manifest["adapter"] is None
     assert judge.manifest["hyperparameters"]["advice"] is True
+    assert judge.manifest["hyperparameters"]["neutral_near"] == 8
     assert judge.adapter is None and judge.negation == "rewrite"
     text = ["Brian drags his hose next door and puts out the fire at his neighbour's house."]
     assert np.allclose(judge.embed_sentences(text)[0], get_encoder().encode(text)[0], atol=1e-6)
@@ -203,7 +205,7 @@ def test_bad_rows_are_reported_with_file_and_line_and_good_rows_kept(tmp_path: P
 def test_training_is_reproducible_with_a_fixed_seed(tmp_path: Path) -> None:
     hp = HyperParameters(epochs=2, hidden=16, adapter=AdapterParameters(epochs=2))
     data = build_training_data(MINI, seed=5, hp=hp, cache_dir=tmp_path / "cache")
-    assert {"ms", "sc", "unrelated-ms", "neutral"} <= set(data.sources)
+    assert {"ms", "sc", "unrelated-ms", "neutral", "neutral-near"} <= set(data.sources)
     features, weights = data.features(), data.weights(hp.ms_weight)
     first = fit_head(features, data.labels, weights, seed=5, hp=hp)
     again = fit_head(features, data.labels, weights, seed=5, hp=hp)
@@ -376,3 +378,26 @@ def test_a_rule_that_abstains_pairs_doing_the_act_with_violates() -> None:
         assert all("refraining" not in p.text for p in own)
         doing = next(p for p in own if p.label is Verdict.VIOLATES)
         assert "cheat" in doing.text and find_negation(doing.text) is None
+
+
+def test_a_neutral_sentence_is_paired_with_the_norms_closest_to_it_as_unrelated() -> None:
+    """What a check does with a factual sentence: the closest norms, not random ones, are its candidates."""
+    from normkg.reasoning.encoder import get_encoder
+    from normkg.reasoning.training import neutral_near_pairs
+
+    sentences = ["The Honda Civic gets about 36 miles per gallon on the highway.", "The recipe needs flour."]
+    norms = [
+        ("You should drive safely on the highway.", "g-drive"),
+        ("It's wrong to cheat on exams.", "g-cheat"),
+        ("It is kind to cook for your friends.", "g-cook"),
+        ("You should keep your car in good repair.", "g-car"),
+    ]
+    encoder = get_encoder()
+    pairs = neutral_near_pairs(
+        sentences, encoder.encode(sentences), norms, encoder.encode([n for n, _ in norms]), k=2
+    )
+    assert [p.text for p in pairs] == [sentences[0]] * 2 + [sentences[1]] * 2
+    assert {p.group for p in pairs[:2]} == {"g-drive", "g-car"}
+    assert pairs[2].group == "g-cook"
+    assert all(p.label is Verdict.UNRELATED and p.source == "neutral-near" for p in pairs)
+    assert neutral_near_pairs(sentences, encoder.encode(sentences), [], np.zeros((0, 384)), k=2) == []
