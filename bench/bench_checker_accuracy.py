@@ -10,6 +10,7 @@ on 2 cores for 5 folds; with a LoRA adapter per fold, as for judge-2, about 40).
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import statistics
 import sys
@@ -119,7 +120,7 @@ def retrieval(limit: int = 4000) -> dict[str, object]:
     return result
 
 
-def against_the_graph() -> dict[str, object]:
+def against_the_graph(judge: NormJudge | None = None) -> dict[str, object]:
     """Each challenge sentence checked against the whole graph (no context, no request norms): the
     share of sentences with at least one *violates* finding, by the sentence's gold label.
 
@@ -127,7 +128,11 @@ def against_the_graph() -> dict[str, object]:
     closest of ~12,700 graph norms, and a loosely related one judged violated is a false alarm. The
     gold labels are about the item's own norm (which the graph mostly lacks), so a compliant sentence
     may rightly violate another norm; the baseline is the same share for the items labelled unrelated
-    to their norm. Needs the store that ``bench_serving.py`` builds; skipped without it."""
+    to their norm. Needs the store that ``bench_serving.py`` builds; skipped without it.
+
+    ``judge``: another frozen-encoder model to check with (default: the shipped one). Its norm vectors
+    are the shipped model's (they depend on the encoder only, not on the head), so the cached index
+    is reused instead of embedding every norm again."""
     from normkg.kg.oxigraph_store import OxigraphStore
     from normkg.reasoning.end_to_end import evaluate, read_graph_pairs
     from normkg.reasoning.service import NormService
@@ -139,6 +144,11 @@ def against_the_graph() -> dict[str, object]:
     store = OxigraphStore(store_dir)
     service = NormService(store, Settings(store=store.url, cache_dir=cache_dir))
     checker = service.state().checker
+    if judge is not None:
+        if judge.adapter is not None or checker.judge.adapter is not None:
+            raise ValueError("another judge can share the index only when neither has an adapter")
+        checker = copy.copy(checker)
+        checker.judge = judge
     result: dict[str, object] = {"norms": len(service.state().index)}
     challenge = {name: read_challenge(CHALLENGE_DIR / f"{name}.jsonl") for name in CHALLENGE_SETS}
     pairs = read_graph_pairs()
