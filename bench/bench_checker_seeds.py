@@ -1,10 +1,11 @@
 """How much the checker's accuracies move with the seed alone, per training recipe.
 
-Run: ``.venv/bin/python bench/bench_checker_seeds.py [--neutral-near K ...] [SEED ...]`` (default: the
-shipped recipe; seeds 13 14 15 16). Each (recipe, seed) is a full ``normkg train --folds 5`` into a
-scratch folder (about 3-5 minutes on 2 cores): its cross-validated accuracies, and, when the store that
-``bench_serving.py`` builds is there, the trained model's findings against the whole graph's labelled
-candidates (``tests/data/checker/graph_pairs.jsonl``). Writes bench/results/checker_seeds.json.
+Run: ``.venv/bin/python bench/bench_checker_seeds.py [--neutral-near K ...] [--seeds SEED ...]``
+(default: the shipped recipe; seeds 13 14 15 16). Each (recipe, seed) is a full
+``normkg train --folds 5`` into a scratch folder (about 5-6 minutes on 2 cores): its cross-validated
+accuracies, and, when the store that ``bench_serving.py`` builds is there, the trained model's
+findings against the whole graph's labelled candidates (``tests/data/checker/graph_pairs.jsonl``).
+Writes bench/results/checker_seeds.json.
 
 Why: the seed draws the augmentation (templates, neutral sentences, unrelated pairs), the folds and
 the head's initialisation. Two variants whose difference is inside this spread are not told apart by
@@ -75,7 +76,7 @@ def run(seed: int, hp: HyperParameters) -> dict[str, float]:
 
 def main(argv: list[str]) -> dict[str, object]:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("seeds", nargs="*", type=int, default=[13, 14, 15, 16])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[13, 14, 15, 16])
     parser.add_argument("--neutral-near", nargs="+", type=int, default=[HyperParameters().neutral_near])
     args = parser.parse_args(argv)
     started = time.perf_counter()

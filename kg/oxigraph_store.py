@@ -77,11 +77,14 @@ def _require_store(path: Path) -> None:
     holding other files. Opening it would create an empty store there, and every answer would then
     look like "no norm applies here"."""
     hint = "run `normkg ingest` first (it creates the store), or point NORMKG_STORE or --store at one"
-    if not path.is_dir():
-        raise StoreNotFound(f"no store at {path}", hint=hint)
-    if not (path / _STORE_MARKER).is_file():
-        what = "an empty folder" if not any(path.iterdir()) else "a folder of other files"
-        raise StoreNotFound(f"no store at {path} ({what}, not an Oxigraph store)", hint=hint)
+    try:
+        if not path.is_dir():
+            raise StoreNotFound(f"no store at {path}", hint=hint)
+        if not (path / _STORE_MARKER).is_file():
+            what = "an empty folder" if not any(path.iterdir()) else "a folder of other files"
+            raise StoreNotFound(f"no store at {path} ({what}, not an Oxigraph store)", hint=hint)
+    except OSError as exc:
+        raise StoreError(f"cannot read the store folder {path}: {exc.strerror}") from exc
 
 
 class OxigraphStore(CatalogStore):

@@ -281,15 +281,23 @@ class Checker:
                 if label is Verdict.UNRELATED or float(np.max(p)) < MIN_PROBABILITY:
                     continue
                 if ni < n_graph:
-                    cand = admitted.candidate(ni)
+                    # the group's verdict, reported for a member that is not defeated: members agree
+                    # in wording, frame and kind but not always in behaviour or source, which decide
+                    # overrides and the source-priority policy
+                    live = self._live_members(ni, pool)
+                    if not live:
+                        continue
+                    cand = admitted.candidate(live[0])
                 else:
                     cand = admitted.extras[ni - n_graph]
                     cand.defeated_by = list(admitted.defeated_by(cand))
-                if cand.defeated:
-                    continue
+                    if cand.defeated:
+                        continue
                 finding = self._finding(cand, label, p, sim, evidence[si], pool, read.negations[si])
                 if ni < n_graph:
-                    finding.restatements = self._restatements(ni, pool)
+                    finding.restatements = [
+                        self._ref(self.index.norms[m].norm, pool.refs) for m in live[1 : 1 + MAX_RESTATEMENTS]
+                    ]
                 findings.append(finding)
         findings.sort(key=lambda f: (f.evidence.sentence, f.label != "violates", -f.probability))
         if any(f.label == "violates" for f in findings):
@@ -306,15 +314,12 @@ class Checker:
             norms_considered=admitted.total,
         )
 
-    def _restatements(self, position: int, pool: _Pool) -> list[NormRef]:
-        """The admitted, undefeated norms of ``position``'s restatement group (``NormIndex.groups``)."""
+    def _live_members(self, position: int, pool: _Pool) -> list[int]:
+        """``position`` and the rest of its restatement group (``NormIndex.groups``) that the context
+        admits and nothing defeats, ``position`` first if it is one of them."""
         admitted = pool.admitted
-        others = [
-            p
-            for p in self.index.restatements(position)
-            if admitted.mask[p] and not admitted.candidate(p).defeated
-        ]
-        return [self._ref(self.index.norms[p].norm, pool.refs) for p in others[:MAX_RESTATEMENTS]]
+        members = [position, *self.index.restatements(position)]
+        return [m for m in members if admitted.mask[m] and not admitted.candidate(m).defeated]
 
     def _finding(
         self,
@@ -377,6 +382,8 @@ def _top_groups(sims: np.ndarray, groups: np.ndarray) -> list[int]:
             if group not in seen:
                 seen.add(group)
                 out.append(ni)
+                if len(out) == TOP_K:
+                    return out
         if k == n:
             return out
         k = min(4 * k, n)

@@ -3,10 +3,11 @@
 Why: cross-validation and the challenge sets score a sentence against the one norm it was written
 for. A real check retrieves the closest of ~12,700 graph norms, and most of those candidates are about
 something else: a loosely related norm judged *violated* is a false alarm that no pair-level metric
-sees. ``graph_pairs.jsonl`` holds, for each challenge sentence, the graph norms the checker retrieves
-(its top candidates, as ``checker.TOP_K`` and ``MIN_SIMILARITY`` pick them from plain MiniLM vectors),
-each labelled violates / follows / unrelated by an annotator who saw neither the code nor any model
-output. Nothing is trained on it.
+sees. ``graph_pairs.jsonl`` holds, for each challenge sentence, the graph norms the checker retrieved
+when it was labelled (its ``checker.TOP_K`` most similar norms above ``MIN_SIMILARITY``, from plain
+MiniLM vectors, before restatements were grouped: since then a slot freed by a restatement can hold a
+norm without a label, whose findings are not scored), each labelled violates / follows / unrelated by
+an annotator who saw neither the code nor any model output. Nothing is trained on it.
 """
 
 from __future__ import annotations

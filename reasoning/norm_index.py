@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
 from pathlib import Path
@@ -74,17 +74,22 @@ def wording_key(text: str) -> str:
     return _TRAILING.sub("", folded)
 
 
-def restatement_groups(norms: list[IndexedNorm], kinds: np.ndarray) -> np.ndarray:
+def restatement_groups(norms: list[IndexedNorm], kinds: Sequence[Deontic | None]) -> np.ndarray:
     """Per norm, the position of the first norm that says the same thing: the same wording
-    (``wording_key``), the same frame and the same kind as the judge reads it (``judged_kinds``).
+    (``wording_key``), the same frame and the same kind as the judge reads it (``judged_kinds``); for
+    a wording the judge cannot read (kind None), also the same sign of the graph's judgment, so that
+    "Dog fighting." judged good and judged bad stay two norms.
 
     Such norms get the same verdict on every sentence and the same applicability in every context, so
     the checker judges and reports a group once, listing the other rows as restatements; without
     this, one rule written six times fills every candidate slot of a sentence."""
-    first: dict[tuple[str, str | None, int], int] = {}
+    first: dict[tuple[str, str | None, Deontic | None, int | None], int] = {}
     groups = np.empty(len(norms), dtype=np.int64)
-    for position, (norm, kind) in enumerate(zip(norms, kinds.tolist(), strict=True)):
-        groups[position] = first.setdefault((wording_key(norm.text), norm.frame, kind), position)
+    for position, (norm, kind) in enumerate(zip(norms, kinds, strict=True)):
+        sign = (
+            None if kind is not None or norm.polarity is None else (norm.polarity > 0) - (norm.polarity < 0)
+        )
+        groups[position] = first.setdefault((wording_key(norm.text), norm.frame, kind, sign), position)
     return groups
 
 
@@ -107,9 +112,9 @@ class NormIndex:
     @cached_property
     def groups(self) -> np.ndarray:
         """``restatement_groups`` of the index, computed on first use (about 2 s per million norms)."""
-        from normkg.reasoning.judge import judged_kinds
+        from normkg.reasoning.judge import KINDS, judged_kinds
 
-        return restatement_groups(self.norms, judged_kinds(self.judge))
+        return restatement_groups(self.norms, [KINDS[i] for i in judged_kinds(self.judge).tolist()])
 
     @cached_property
     def _members(self) -> tuple[np.ndarray, np.ndarray]:

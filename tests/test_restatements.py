@@ -16,6 +16,7 @@ from normkg.ingest.pipeline import ingest_source, load_ontology
 from normkg.kg.oxigraph_store import OxigraphStore
 from normkg.reasoning.checker import FETCH_K, MIN_SIMILARITY, TOP_K, _top_groups
 from normkg.reasoning.context import Context
+from normkg.reasoning.judge import Deontic
 from normkg.reasoning.norm_index import IndexedNorm, restatement_groups, wording_key
 from normkg.reasoning.service import NormService
 from normkg.settings import Settings
@@ -37,9 +38,14 @@ norms:
 """
 
 
-def norm(text: str, frame: str | None = None) -> IndexedNorm:
+def norm(text: str, frame: str | None = None, polarity: int | None = None) -> IndexedNorm:
     return IndexedNorm(
-        norm=f"n:{text}:{frame}", text=text, frame=frame, polarity=None, behavior=None, source="t"
+        norm=f"n:{text}:{frame}:{polarity}",
+        text=text,
+        frame=frame,
+        polarity=polarity,
+        behavior=None,
+        source="t",
     )
 
 
@@ -58,9 +64,16 @@ def test_groups_join_the_same_wording_frame_and_kind_and_nothing_else() -> None:
         norm(LIE),
         norm("Other."),
     ]
-    kinds = np.array([1, 1, 1, 0, 1])  # the fourth is read with another kind (a graph judgment)
-    groups = restatement_groups(norms, kinds)
-    assert groups.tolist() == [0, 0, 2, 3, 4]
+    ban, duty = Deontic.PROSCRIBE, Deontic.PRESCRIBE
+    kinds = [ban, ban, ban, duty, ban]  # the fourth is read with another kind (a graph judgment)
+    assert restatement_groups(norms, kinds).tolist() == [0, 0, 2, 3, 4]
+    # a wording the judge cannot read has no kind: the sign of the graph's judgment tells rules apart
+    unread = [
+        norm("Dog fighting.", polarity=1),
+        norm("dog fighting", polarity=2),
+        norm("Dog fighting.", polarity=-1),
+    ]
+    assert restatement_groups(unread, [None, None, None]).tolist() == [0, 0, 2]
 
 
 def test_top_groups_keep_one_norm_per_group_and_fill_the_slots_with_others() -> None:
@@ -127,7 +140,7 @@ def test_a_rule_written_three_times_is_one_finding_that_lists_the_other_rows(ser
     assert "also stated in: pack-restated" in service_text(service, "Always lie to your friends.")
 
 
-def test_a_framed_copy_is_a_different_norm_and_restatements_respect_the_context(service: NormService) -> None:
+def test_a_framed_copy_is_a_different_norm_with_its_own_finding(service: NormService) -> None:
     result = service.check("Always lie to your friends.", Context(country="JP"))
     findings = [f for f in result.findings if "lie" in f.norm.text.lower() and f.label == "violates"]
     framed = [f for f in findings if ids([f.norm]) == {"lie-japan"}]
@@ -157,3 +170,33 @@ def test_end_to_end_scoring_credits_a_finding_to_its_restatements(
         GraphPair(text, r.id, Verdict.VIOLATES, "t", False) for r in [finding.norm, *finding.restatements]
     ]
     assert predicted_labels(pairs, {text: result}) == [Verdict(finding.label)] * 3
+
+
+DEFEAT_PACK = """
+name: defeat
+title: A restated rule, one row of which is defeated (test)
+license: CC0-1.0
+citation: normkg tests
+norms:
+  - {id: a-lie, text: "It's wrong to lie to your friends.", judgment: bad, behavior: lying to friends}
+  - {id: b-lie, text: "It's wrong to lie to your friends.", judgment: bad}
+  - {id: c-ok, text: "It's fine to lie to your friends in Japan.", judgment: okay, behavior: lying to friends,
+     frame: {country: JP}}
+  - {id: promises, text: "You should keep the promises you make to your friends.", judgment: good}
+"""
+
+
+def test_a_defeated_row_does_not_hide_the_rows_that_restate_it(tmp_path: Path) -> None:
+    """a-lie and b-lie are one rule, but only a-lie is about the behaviour that the more specific c-ok
+    overrides in Japan: the rule is still reported, for b-lie, and a-lie is not listed with it."""
+    pack = tmp_path / "defeat.yaml"
+    pack.write_text(DEFEAT_PACK, encoding="utf-8")
+    store = OxigraphStore(tmp_path / "store")
+    load_ontology(store)
+    ingest_source(store, NormPackLoader(pack))
+    service = NormService(store, Settings(store=store.url, cache_dir=tmp_path / "cache"))
+    result = service.check("Always lie to your friends.", Context(country="JP"))
+    restated = [f for f in result.findings if f.norm.text == "It's wrong to lie to your friends."]
+    assert len(restated) == 1, [f.norm.id for f in result.findings]
+    assert ids([restated[0].norm]) == {"b-lie"} and restated[0].restatements == []
+    assert not any(ids([f.norm]) == {"a-lie"} for f in result.findings)
