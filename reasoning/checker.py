@@ -26,6 +26,7 @@ from normkg.reasoning.judge import LABELS, NormJudge, Reading, Verdict, retrieva
 from normkg.reasoning.negation import Negation
 from normkg.reasoning.norm_index import deontic_kind
 from normkg.reasoning.overrides import Admitted, NormTable
+from normkg.reasoning.ranking import in_order
 from normkg.reasoning.sentences import Sentence, split_many
 from normkg.reasoning.vocabulary import Vocabulary
 
@@ -371,8 +372,7 @@ def _top_groups(sims: np.ndarray, groups: np.ndarray) -> list[int]:
     n = len(sims)
     k = min(FETCH_K, n)
     while True:
-        top = np.argpartition(-sims, k - 1)[:k]
-        top = top[np.lexsort((top, -sims[top]))]  # most similar first; ties in index order
+        top = in_order(-sims, np.arange(n), k)  # most similar first; ties in index order
         seen: set[int] = set()
         out: list[int] = []
         for ni in top.tolist():

@@ -123,7 +123,7 @@ class Negation:
     affirmative: str  # the main clause with its negation cues turned positive
 
 
-def _normalised(text: str) -> str:
+def ascii_apostrophes(text: str) -> str:
     """Typographic apostrophes as ASCII; same length, so offsets stay valid."""
     return text.replace("\u2019", "'").replace("\u2018", "'")
 
@@ -165,7 +165,7 @@ def _cased(word: str, like: str) -> str:
 def find_negation(sentence: str) -> Negation | None:
     """The negation of ``sentence``'s main clause with its affirmative rewrite, or None when the
     sentence is affirmative or the negation's scope is unclear (see the module docstring)."""
-    text = _normalised(sentence)
+    text = ascii_apostrophes(sentence)
     clause = _main_clause(text)
     if clause is None:
         return None

@@ -23,6 +23,7 @@ import numpy as np
 from normkg.kg.store import GraphStore
 from normkg.kg.terms import to_python
 from normkg.reasoning.cache_files import content_digest, read_arrays, read_consistently, save_arrays
+from normkg.reasoning.negation import ascii_apostrophes
 
 if TYPE_CHECKING:
     from normkg.reasoning.judge import Deontic, NormJudge
@@ -69,9 +70,11 @@ def wording_key(text: str) -> str:
 
     Why: Social-Chem-101 annotates the same rule of thumb in several rows, and Moral Stories reuses
     Social-Chem's rules; "It's good to be honest with your friends." appears six times in the graph.
+    Why not training's ``norm_key`` (its fold key, which also merges "it is" / "it's"): that key
+    drops every character outside a-z, so all rules in another script would fall into one group, and
+    changing it would change the shipped model's folds.
     """
-    folded = " ".join(text.replace("\u2019", "'").replace("\u2018", "'").casefold().split())
-    return _TRAILING.sub("", folded)
+    return _TRAILING.sub("", " ".join(ascii_apostrophes(text).casefold().split()))
 
 
 def restatement_groups(norms: list[IndexedNorm], kinds: Sequence[Deontic | None]) -> np.ndarray:

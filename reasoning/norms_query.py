@@ -17,6 +17,7 @@ import numpy as np
 from normkg.reasoning.applicability import Candidate, Conflict
 from normkg.reasoning.context import NormalizedContext
 from normkg.reasoning.overrides import Admitted, NormTable
+from normkg.reasoning.ranking import in_order
 
 #: bits of the integer rank key: missing facts | (inverted) specificity | position in the index
 _POSITION_BITS = 32
@@ -44,14 +45,6 @@ def _rank(admitted: Admitted, positions: np.ndarray, scores: np.ndarray | None) 
     )
 
 
-def _in_order(keys: np.ndarray, positions: np.ndarray, first: int) -> np.ndarray:
-    """The ``first`` smallest keys' positions, sorted (ties by position), without sorting everything."""
-    if first < len(keys):
-        part = np.argpartition(keys, first - 1)[:first]
-        keys, positions = keys[part], positions[part]
-    return positions[np.lexsort((positions, keys))]
-
-
 def norms_for_context(
     table: NormTable,
     context: NormalizedContext,
@@ -74,7 +67,7 @@ def norms_for_context(
     # a page is final once it is filled with undefeated norms or every admitted norm has been seen.
     first = min(len(positions), max(wanted * 2, 64))
     while True:
-        ordered = _in_order(keys, positions, first)
+        ordered = in_order(keys, positions, first)
         standing: list[Candidate] = []
         defeated: list[Candidate] = []
         for p in ordered:

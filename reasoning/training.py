@@ -77,6 +77,7 @@ from normkg.reasoning.judge import (
     swap_stance,
 )
 from normkg.reasoning.negation import judged_text
+from normkg.reasoning.ranking import in_order
 from normkg.settings import CHECKOUT_ROOT
 
 log = logging.getLogger(__name__)
@@ -610,9 +611,9 @@ def neutral_near_pairs(
     if k == 0:
         return pairs
     sims = sentence_vectors @ norm_vectors.T
+    positions = np.arange(len(norms))
     for row, sentence in enumerate(sentences):
-        top = np.argpartition(-sims[row], k - 1)[:k]
-        for i in sorted(top.tolist(), key=lambda j: (-sims[row, j], j)):
+        for i in in_order(-sims[row], positions, k).tolist():
             norm, group = norms[i]
             pairs.append(Pair(norm, sentence, Verdict.UNRELATED, group, "neutral-near"))
     return pairs
