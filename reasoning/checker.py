@@ -9,7 +9,7 @@ embedded per request except those the request itself brings.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -121,6 +121,19 @@ class _Pool:
     refs: dict[str, NormRef]
 
 
+@dataclass
+class _Decided:
+    """A (sentence, norm) pair the judge found related, before its finding is written: the norm
+    reported, the verdict, its probabilities and similarity, the sentence, restated rows' positions."""
+
+    cand: Candidate
+    label: Verdict
+    p: np.ndarray
+    sim: float
+    sentence: int
+    restated: list[int]
+
+
 def request_candidates(
     norms: Sequence[RequestNorm], context: NormalizedContext, vocabulary: Vocabulary
 ) -> tuple[list[Candidate], dict[str, frozenset[tuple[str, str]]], dict[str, NormRef]]:
@@ -164,27 +177,37 @@ class Checker:
         table: NormTable,
         vocabulary: Vocabulary,
         judge: NormJudge,
-        norm_ref: object,
+        norm_refs: Callable[[Sequence[str]], Mapping[str, NormRef]],
         source_priority: Sequence[str] = (),
     ) -> None:
         self.table = table
         self.index = table.index
         self.vocabulary = vocabulary
         self.judge = judge
-        self._norm_ref = norm_ref
+        self._norm_refs = norm_refs
         self.source_priority = tuple(source_priority)
 
     def _ref(self, norm: str, refs: dict[str, NormRef]) -> NormRef:
+        """``norm``'s reference, fetched by ``_fetch_refs`` (a norm the store has no row for gets its
+        text only)."""
         ref = refs.get(norm)
         if ref is None:
-            found = self._norm_ref(norm)  # type: ignore[operator]
-            ref = (
-                found
-                if found is not None
-                else NormRef(id=norm, text=self.index.norms[self.index.position[norm]].text)
-            )
-            refs[norm] = ref
+            ref = refs[norm] = NormRef(id=norm, text=self.index.norms[self.index.position[norm]].text)
         return ref
+
+    def _fetch_refs(self, pool: _Pool, kept: Sequence[_Decided]) -> None:
+        """Provenance of every graph norm the findings will name (the finding's norm, its restatements,
+        defeated alternatives and conflict sides) in one lookup, not one store query per norm."""
+        admitted = pool.admitted
+        wanted: list[str] = []
+        for d in kept:
+            wanted.append(d.cand.norm)
+            wanted.extend(self.index.norms[m].norm for m in d.restated)
+            wanted.extend(c.norm for c in admitted.defeats(d.cand))
+            wanted.extend(n for conflict in admitted.conflicts(d.cand) for n in conflict.sides)
+        missing = [n for n in dict.fromkeys(wanted) if n not in pool.refs]
+        if missing:
+            pool.refs.update(self._norm_refs(missing))
 
     def _pool(self, context: NormalizedContext, norms: Sequence[RequestNorm], use_graph: bool) -> _Pool:
         extra, keys, refs = request_candidates(norms, context, self.vocabulary)
@@ -271,7 +294,7 @@ class Checker:
         for si in range(sims.shape[0]):
             for ni in _top_groups(sims[si], groups):
                 pairs.append((si, ni, float(sims[si, ni])))
-        findings: list[Finding] = []
+        kept: list[_Decided] = []
         if pairs:
             norm_vectors = np.stack(
                 [self.index.judge[n] if n < n_graph else pool.extra_judge[n - n_graph] for _, n, _ in pairs]
@@ -289,17 +312,22 @@ class Checker:
                     if not live:
                         continue
                     cand = admitted.candidate(live[0])
+                    restated = live[1 : 1 + MAX_RESTATEMENTS]
                 else:
                     cand = admitted.extras[ni - n_graph]
                     cand.defeated_by = list(admitted.defeated_by(cand))
                     if cand.defeated:
                         continue
-                finding = self._finding(cand, label, p, sim, evidence[si], pool, read.negations[si])
-                if ni < n_graph:
-                    finding.restatements = [
-                        self._ref(self.index.norms[m].norm, pool.refs) for m in live[1 : 1 + MAX_RESTATEMENTS]
-                    ]
-                findings.append(finding)
+                    restated = []
+                kept.append(_Decided(cand, label, p, sim, si, restated))
+        self._fetch_refs(pool, kept)
+        findings: list[Finding] = []
+        for d in kept:
+            finding = self._finding(
+                d.cand, d.label, d.p, d.sim, evidence[d.sentence], pool, read.negations[d.sentence]
+            )
+            finding.restatements = [self._ref(self.index.norms[m].norm, pool.refs) for m in d.restated]
+            findings.append(finding)
         findings.sort(key=lambda f: (f.evidence.sentence, f.label != "violates", -f.probability))
         if any(f.label == "violates" for f in findings):
             verdict: Literal["violation", "consistent", "no_applicable_norm"] = "violation"

@@ -180,10 +180,6 @@ def norm_refs(store: GraphStore, norms: list[str]) -> dict[str, NormRef]:
     return out
 
 
-def norm_ref(store: GraphStore, norm: str) -> NormRef | None:
-    return norm_refs(store, [norm]).get(norm)
-
-
 def render_source(norm: NormRef) -> str:
     """Where a norm comes from: its dataset, and the file and line of its row."""
     where = norm.dataset or "?"

@@ -154,7 +154,7 @@ class NormService:
                 table,
                 vocabulary,
                 self.judge,
-                lambda n: refs.get([n]).get(n),
+                refs.get,
                 self.settings.source_priority,
             )
             self._state = _State(key, vocabulary, frames, index, table, checker, refs)
@@ -168,9 +168,6 @@ class NormService:
             log.warning(warning)
 
     # ---- norms -------------------------------------------------------------------------------
-    def norm_ref(self, norm: str) -> NormRef | None:
-        return self.state().refs.get([norm]).get(norm)
-
     def norm(self, norm_id: str) -> NormRef:
         try:
             node = ox.NamedNode(norm_id)

@@ -294,7 +294,7 @@ def test_the_judge_reports_the_negation_it_reversed(service: NormService) -> Non
     plain = service.judge
     as_written = NormJudge(plain.weights, {**plain.manifest, "negation": "none"}, plain.adapter)
     state = service.state()
-    other = Checker(state.table, state.vocabulary, as_written, lambda n: None)
+    other = Checker(state.table, state.vocabulary, as_written, lambda norms: {})
     findings = other.check_many([response], [None], [norms], [False])[0].findings
     assert findings and all(f.negation is None for f in findings)
 

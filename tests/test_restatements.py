@@ -200,3 +200,28 @@ def test_a_defeated_row_does_not_hide_the_rows_that_restate_it(tmp_path: Path) -
     assert len(restated) == 1, [f.norm.id for f in result.findings]
     assert ids([restated[0].norm]) == {"b-lie"} and restated[0].restatements == []
     assert not any(ids([f.norm]) == {"a-lie"} for f in result.findings)
+
+
+def test_a_check_looks_up_the_provenance_of_every_named_norm_at_once(service: NormService) -> None:
+    """The findings' norms and their restatements (here 5 graph rows) come from one store lookup, not
+    one query per row; each keeps its own provenance."""
+    from collections.abc import Sequence
+
+    from normkg.reasoning.checker import Checker
+
+    state = service.state()
+    lookups: list[list[str]] = []
+
+    def lookup(norms: Sequence[str]) -> dict:  # type: ignore[type-arg]
+        lookups.append(list(norms))
+        return state.refs.get(norms)
+
+    state.refs.clear()
+    checker = Checker(state.table, state.vocabulary, service.judge, lookup)
+    result = checker.check_many(
+        ["Always lie to your friends, it keeps things simple."], [None], [[]], [True]
+    )[0]
+    named = [r for f in result.findings for r in (f.norm, *f.restatements)]
+    assert len(named) >= 5 and len(lookups) == 1
+    assert sorted(lookups[0]) == sorted({r.id for r in named})
+    assert all(r.dataset == "pack-restated" and r.source_row is not None for r in named)
