@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from normkg.kg.store import GraphStore
-from normkg.kg.terms import to_python
+from normkg.kg.terms import Term, to_python
 from normkg.reasoning.applicability import Constraint, FrameMatch
 from normkg.reasoning.context import NormalizedContext
 from normkg.reasoning.vocabulary import Mapping
@@ -134,6 +134,11 @@ def context_out(ctx: NormalizedContext) -> ContextOut:
     )
 
 
+def _line_order(term: Term | None) -> float:
+    value = to_python(term)
+    return float(value) if isinstance(value, int | float) else float("inf")
+
+
 def norm_refs(store: GraphStore, norms: list[str]) -> dict[str, NormRef]:
     """Graph norms with their provenance, in one query (named query ``norm_detail``)."""
     import pyoxigraph as ox
@@ -141,7 +146,9 @@ def norm_refs(store: GraphStore, norms: list[str]) -> dict[str, NormRef]:
     if not norms:
         return {}
     rows = store.query("norm_detail", {"norm": [ox.NamedNode(n) for n in dict.fromkeys(norms)]})
-    rows.sort(key=lambda r: getattr(r.get("text"), "language", "") != "en")
+    # English text first, then the norm's first source row (a Moral Stories norm has two: the story's
+    # moral and immoral lines), so the reference does not depend on the store's row order
+    rows.sort(key=lambda r: (getattr(r.get("text"), "language", "") != "en", _line_order(r.get("line"))))
     out: dict[str, NormRef] = {}
     for row in rows:
         norm = row["norm"].value

@@ -306,6 +306,49 @@ def _norm_data() -> dict[str, list[Triple]]:
     return {"vocab": vocab, "data": data}
 
 
+# A norm derived from two rows, as a Moral Stories story is (its moral and its immoral line): one
+# solution per row, each with that row's own file, line and id, never one row's line with the other's id.
+N3, ROW_A, ROW_B = ex("norm/3"), ex("row/3"), ex("row/4")
+
+
+def _two_row_data() -> dict[str, list[Triple]]:
+    data = _norm_data()
+    data["data"] = data["data"] + [
+        (N3, RDF.type, NKG.Norm),
+        (N3, NKG.text, lit("Tell the truth", lang="en")),
+        (N3, PROV.wasDerivedFrom, ROW_A),
+        (N3, PROV.wasDerivedFrom, ROW_B),
+        *[
+            triple
+            for row, line in ((ROW_A, 3), (ROW_B, 4))
+            for triple in (
+                (row, NKG.inDataset, DATASET),
+                (row, NKG.sourceFile, lit("dev.jsonl")),
+                (row, NKG.sourceLine, lit(line)),
+                (row, NKG.sourceId, lit(f"story-{line}")),
+            )
+        ],
+    ]
+    return data
+
+
+def _two_row_detail(row: Term, line: int) -> Row:
+    return {
+        "norm": N3,
+        "text": lit("Tell the truth", lang="en"),
+        "dataset": DATASET,
+        "source": lit("demo"),
+        "title": lit("Demo norms"),
+        "license": LICENSE,
+        "licenseNote": lit("CC BY 4.0"),
+        "citation": lit("Doe 2024"),
+        "row": row,
+        "file": lit("dev.jsonl"),
+        "line": lit(line),
+        "rowId": lit(f"story-{line}"),
+    }
+
+
 N1_DETAIL: Row = {
     "norm": N1,
     "text": lit("It's good to help", lang="en"),
@@ -435,6 +478,13 @@ NAMED_QUERY_CASES = [
             {"norm": N2, "text": lit("Sois gentil", lang="fr")},
         ],
         params={"norm": [N2, N1, ex("norm/unknown")]},
+        ordered=False,
+    ),
+    QueryCase(
+        "norm_detail",
+        _two_row_data(),
+        [_two_row_detail(ROW_A, 3), _two_row_detail(ROW_B, 4)],
+        params={"norm": [N3]},
         ordered=False,
     ),
     QueryCase(
