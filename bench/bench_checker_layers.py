@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from collect_variants import ACCURACIES as SIX  # noqa: E402
 from common import write  # noqa: E402
 
 from normkg.reasoning import training  # noqa: E402
@@ -156,16 +157,6 @@ def head_runs(
         out[name] = means
         print(seed, name, json.dumps(means), flush=True)
     return out
-
-
-SIX = (
-    "ms_binary_accuracy",
-    "eval3_accuracy",
-    "challenge_accuracy",
-    "challenge_binary_accuracy",
-    "challenge_fresh_accuracy",
-    "challenge_fresh_binary_accuracy",
-)
 
 
 def main() -> None:

@@ -306,6 +306,17 @@ def _norm_data() -> dict[str, list[Triple]]:
     return {"vocab": vocab, "data": data}
 
 
+# What norm_detail returns about DATASET
+DATASET_DETAIL: Row = {
+    "dataset": DATASET,
+    "source": lit("demo"),
+    "title": lit("Demo norms"),
+    "license": LICENSE,
+    "licenseNote": lit("CC BY 4.0"),
+    "citation": lit("Doe 2024"),
+}
+
+
 # A norm derived from two rows, as a Moral Stories story is (its moral and its immoral line): one
 # solution per row, each with that row's own file, line and id, never one row's line with the other's id.
 N3, ROW_A, ROW_B = ex("norm/3"), ex("row/3"), ex("row/4")
@@ -336,12 +347,7 @@ def _two_row_detail(row: Term, line: int) -> Row:
     return {
         "norm": N3,
         "text": lit("Tell the truth", lang="en"),
-        "dataset": DATASET,
-        "source": lit("demo"),
-        "title": lit("Demo norms"),
-        "license": LICENSE,
-        "licenseNote": lit("CC BY 4.0"),
-        "citation": lit("Doe 2024"),
+        **DATASET_DETAIL,
         "row": row,
         "file": lit("dev.jsonl"),
         "line": lit(line),
@@ -361,12 +367,7 @@ N1_DETAIL: Row = {
     "behavior": BEHAVIOR,
     "behaviorText": lit("helping", lang="en"),
     "frame": FRAME,
-    "dataset": DATASET,
-    "source": lit("demo"),
-    "title": lit("Demo norms"),
-    "license": LICENSE,
-    "licenseNote": lit("CC BY 4.0"),
-    "citation": lit("Doe 2024"),
+    **DATASET_DETAIL,
     "row": ROW,
     "file": lit("train.csv"),
     "line": lit(12),
