@@ -7,7 +7,8 @@ layers). Writes bench/results/checker_layers.json.
 Two measurements, each next to its baseline in the same run:
 
 * **Probe.** A logistic regression over (norm, action) features of the Moral Stories pairs, 5-fold
-  by norm, from the final layer (the brief's "about 0.69") and from each layer's mean-pooled vector.
+  by norm, from the final layer ("layer 6"; the brief's "about 0.69") and from each layer's
+  mean-pooled vector.
 * **Head.** The shipped recipe's head, cross-validated on the shipped recipe's folds, with and without
   the sentence's mean-pooled vectors of ``--layers`` appended to its features (the sentence is
   encoded anyway, so they would cost nothing at check time).

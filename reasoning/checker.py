@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from normkg.errors import InputError
 from normkg.ingest.judgments import polarity as word_polarity
 from normkg.ingest.loaders.normbank import behavior_node
-from normkg.reasoning.applicability import Candidate, FrameMatch, Status, match_constraints
+from normkg.reasoning.applicability import Candidate, Conflict, FrameMatch, Status, match_constraints
 from normkg.reasoning.context import Context, NormalizedContext, normalize
 from normkg.reasoning.explain import ConflictOut, ContextOut, DefeatedOut, FrameOut, NormRef, frame_out
 from normkg.reasoning.judge import LABELS, NormJudge, Reading, Verdict, retrieval_vectors
@@ -124,7 +124,8 @@ class _Pool:
 @dataclass
 class _Decided:
     """A (sentence, norm) pair the judge found related, before its finding is written: the norm
-    reported, the verdict, its probabilities and similarity, the sentence, restated rows' positions."""
+    reported, the verdict, its probabilities and similarity, the sentence, restated rows' positions,
+    and the norms it defeats and conflicts with (every norm the finding will name)."""
 
     cand: Candidate
     label: Verdict
@@ -132,6 +133,8 @@ class _Decided:
     sim: float
     sentence: int
     restated: list[int]
+    defeats: list[Candidate]
+    conflicts: list[Conflict]
 
 
 def request_candidates(
@@ -198,13 +201,12 @@ class Checker:
     def _fetch_refs(self, pool: _Pool, kept: Sequence[_Decided]) -> None:
         """Provenance of every graph norm the findings will name (the finding's norm, its restatements,
         defeated alternatives and conflict sides) in one lookup, not one store query per norm."""
-        admitted = pool.admitted
         wanted: list[str] = []
         for d in kept:
             wanted.append(d.cand.norm)
             wanted.extend(self.index.norms[m].norm for m in d.restated)
-            wanted.extend(c.norm for c in admitted.defeats(d.cand))
-            wanted.extend(n for conflict in admitted.conflicts(d.cand) for n in conflict.sides)
+            wanted.extend(c.norm for c in d.defeats)
+            wanted.extend(n for conflict in d.conflicts for n in conflict.sides)
         missing = [n for n in dict.fromkeys(wanted) if n not in pool.refs]
         if missing:
             pool.refs.update(self._norm_refs(missing))
@@ -319,15 +321,22 @@ class Checker:
                     if cand.defeated:
                         continue
                     restated = []
-                kept.append(_Decided(cand, label, p, sim, si, restated))
+                kept.append(
+                    _Decided(
+                        cand,
+                        label,
+                        p,
+                        sim,
+                        si,
+                        restated,
+                        admitted.defeats(cand),
+                        admitted.conflicts(cand),
+                    )
+                )
         self._fetch_refs(pool, kept)
         findings: list[Finding] = []
         for d in kept:
-            finding = self._finding(
-                d.cand, d.label, d.p, d.sim, evidence[d.sentence], pool, read.negations[d.sentence]
-            )
-            finding.restatements = [self._ref(self.index.norms[m].norm, pool.refs) for m in d.restated]
-            findings.append(finding)
+            findings.append(self._finding(d, evidence[d.sentence], pool.refs, read.negations[d.sentence]))
         findings.sort(key=lambda f: (f.evidence.sentence, f.label != "violates", -f.probability))
         if any(f.label == "violates" for f in findings):
             verdict: Literal["violation", "consistent", "no_applicable_norm"] = "violation"
@@ -351,42 +360,31 @@ class Checker:
         return [m for m in members if admitted.mask[m] and not admitted.candidate(m).defeated]
 
     def _finding(
-        self,
-        cand: Candidate,
-        label: Verdict,
-        p: np.ndarray,
-        sim: float,
-        evidence: Evidence,
-        pool: _Pool,
-        negation: Negation | None,
+        self, d: _Decided, evidence: Evidence, refs: dict[str, NormRef], negation: Negation | None
     ) -> Finding:
-        probabilities = {name.value: round(float(v), 4) for name, v in zip(LABELS, p, strict=True)}
-        admitted = pool.admitted
-        defeated = [
-            DefeatedOut(
-                norm=self._ref(c.norm, pool.refs), frame=frame_out(c.match), defeated_by=c.defeated_by
-            )
-            for c in admitted.defeats(cand)
-        ]
-        conflicts = [
-            ConflictOut(
-                behavior=conflict.behavior,
-                sides=[self._ref(n, pool.refs) for n in conflict.sides],
-                resolved_by_policy=conflict.resolved_by_policy,
-            )
-            for conflict in admitted.conflicts(cand)
-        ]
+        probabilities = {name.value: round(float(v), 4) for name, v in zip(LABELS, d.p, strict=True)}
         return Finding(
-            label=label.value,
-            probability=probabilities[label.value],
+            label=d.label.value,
+            probability=probabilities[d.label.value],
             probabilities=probabilities,
-            similarity=round(sim, 4),
+            similarity=round(d.sim, 4),
             evidence=evidence,
             negation=_negation_out(negation, evidence),
-            norm=self._ref(cand.norm, pool.refs),
-            frame=frame_out(cand.match),
-            defeated_alternatives=defeated,
-            conflicts=conflicts,
+            norm=self._ref(d.cand.norm, refs),
+            frame=frame_out(d.cand.match),
+            defeated_alternatives=[
+                DefeatedOut(norm=self._ref(c.norm, refs), frame=frame_out(c.match), defeated_by=c.defeated_by)
+                for c in d.defeats
+            ],
+            conflicts=[
+                ConflictOut(
+                    behavior=conflict.behavior,
+                    sides=[self._ref(n, refs) for n in conflict.sides],
+                    resolved_by_policy=conflict.resolved_by_policy,
+                )
+                for conflict in d.conflicts
+            ],
+            restatements=[self._ref(self.index.norms[m].norm, refs) for m in d.restated],
         )
 
 

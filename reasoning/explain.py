@@ -146,9 +146,16 @@ def norm_refs(store: GraphStore, norms: list[str]) -> dict[str, NormRef]:
     if not norms:
         return {}
     rows = store.query("norm_detail", {"norm": [ox.NamedNode(n) for n in dict.fromkeys(norms)]})
-    # English text first, then the norm's first source row (a Moral Stories norm has two: the story's
-    # moral and immoral lines), so the reference does not depend on the store's row order
-    rows.sort(key=lambda r: (getattr(r.get("text"), "language", "") != "en", _line_order(r.get("line"))))
+    # English text first, then the norm's source row with the lowest line (a Moral Stories norm has
+    # two: the story's moral and immoral lines), then the row's IRI, so the row reported does not
+    # depend on the store's order
+    rows.sort(
+        key=lambda r: (
+            getattr(r.get("text"), "language", "") != "en",
+            _line_order(r.get("line")),
+            str(r.get("row", "")),
+        )
+    )
     out: dict[str, NormRef] = {}
     for row in rows:
         norm = row["norm"].value

@@ -186,15 +186,19 @@ norms:
 """
 
 
-def test_a_defeated_row_does_not_hide_the_rows_that_restate_it(tmp_path: Path) -> None:
-    """a-lie and b-lie are one rule, but only a-lie is about the behaviour that the more specific c-ok
-    overrides in Japan: the rule is still reported, for b-lie, and a-lie is not listed with it."""
+def _defeat_service(tmp_path: Path) -> NormService:
     pack = tmp_path / "defeat.yaml"
     pack.write_text(DEFEAT_PACK, encoding="utf-8")
     store = OxigraphStore(tmp_path / "store")
     load_ontology(store)
     ingest_source(store, NormPackLoader(pack))
-    service = NormService(store, Settings(store=store.url, cache_dir=tmp_path / "cache"))
+    return NormService(store, Settings(store=store.url, cache_dir=tmp_path / "cache"))
+
+
+def test_a_defeated_row_does_not_hide_the_rows_that_restate_it(tmp_path: Path) -> None:
+    """a-lie and b-lie are one rule, but only a-lie is about the behaviour that the more specific c-ok
+    overrides in Japan: the rule is still reported, for b-lie, and a-lie is not listed with it."""
+    service = _defeat_service(tmp_path)
     result = service.check("Always lie to your friends.", Context(country="JP"))
     restated = [f for f in result.findings if f.norm.text == "It's wrong to lie to your friends."]
     assert len(restated) == 1, [f.norm.id for f in result.findings]
@@ -202,22 +206,27 @@ def test_a_defeated_row_does_not_hide_the_rows_that_restate_it(tmp_path: Path) -
     assert not any(ids([f.norm]) == {"a-lie"} for f in result.findings)
 
 
-def test_a_check_looks_up_the_provenance_of_every_named_norm_at_once(service: NormService) -> None:
-    """The findings' norms and their restatements (here 5 graph rows) come from one store lookup, not
-    one query per row; each keeps its own provenance."""
+def test_a_check_looks_up_the_provenance_of_every_named_norm_at_once(
+    service: NormService, tmp_path: Path
+) -> None:
+    """Every graph norm the findings name (their norms, restatements, defeated alternatives and
+    conflict sides) comes from one store lookup per response, each with its own source row; the
+    request's own norms are never looked up."""
     from collections.abc import Sequence
 
-    from normkg.reasoning.checker import Checker
+    from normkg.reasoning.checker import Checker, RequestNorm
 
-    state = service.state()
-    lookups: list[list[str]] = []
+    def counted(svc: NormService) -> tuple[Checker, list[list[str]]]:
+        state = svc.state()
+        lookups: list[list[str]] = []
 
-    def lookup(norms: Sequence[str]) -> dict:  # type: ignore[type-arg]
-        lookups.append(list(norms))
-        return state.refs.get(norms)
+        def lookup(norms: Sequence[str]) -> dict:  # type: ignore[type-arg]
+            lookups.append(list(norms))
+            return state.refs.get(norms)
 
-    state.refs.clear()
-    checker = Checker(state.table, state.vocabulary, service.judge, lookup)
+        return Checker(state.table, state.vocabulary, svc.judge, lookup), lookups
+
+    checker, lookups = counted(service)
     result = checker.check_many(
         ["Always lie to your friends, it keeps things simple."], [None], [[]], [True]
     )[0]
@@ -225,3 +234,19 @@ def test_a_check_looks_up_the_provenance_of_every_named_norm_at_once(service: No
     assert len(named) >= 5 and len(lookups) == 1
     assert sorted(lookups[0]) == sorted({r.id for r in named})
     assert all(r.dataset == "pack-restated" and r.source_row is not None for r in named)
+    assert len({r.source_row.iri for r in named if r.source_row}) == len(named)  # each its own row
+
+    # a context where a specific graph norm (c-ok, Japan) defeats a general one (a-lie) and the
+    # request's own norm about the same behaviour
+    defeat = _defeat_service(tmp_path)
+    checker, lookups = counted(defeat)
+    mine = RequestNorm(
+        text="Never lie to your friends, not even in Japan.", judgment="bad", behavior="lying to friends"
+    )
+    result = checker.check_many(["Always lie to your friends."], [Context(country="JP")], [[mine]], [True])[0]
+    defeated = {d.norm.id for f in result.findings for d in f.defeated_alternatives}
+    sides = {n.id for f in result.findings for c in f.conflicts for n in c.sides}
+    in_graph = {n for n in defeated | sides if not n.startswith("request:")}
+    assert in_graph and len(lookups) == 1
+    assert in_graph <= set(lookups[0])
+    assert not any(n.startswith("request:") for n in lookups[0])

@@ -319,7 +319,9 @@ DATASET_DETAIL: Row = {
 
 # A norm derived from two rows, as a Moral Stories story is (its moral and its immoral line): one
 # solution per row, each with that row's own file, line and id, never one row's line with the other's id.
+# And a norm whose row names no dataset: its file and line are still returned.
 N3, ROW_A, ROW_B = ex("norm/3"), ex("row/3"), ex("row/4")
+N4, ROW_C = ex("norm/4"), ex("row/5")
 
 
 def _two_row_data() -> dict[str, list[Triple]]:
@@ -339,6 +341,11 @@ def _two_row_data() -> dict[str, list[Triple]]:
                 (row, NKG.sourceId, lit(f"story-{line}")),
             )
         ],
+        (N4, RDF.type, NKG.Norm),
+        (N4, NKG.text, lit("Be on time", lang="en")),
+        (N4, PROV.wasDerivedFrom, ROW_C),
+        (ROW_C, NKG.sourceFile, lit("pack.yaml")),
+        (ROW_C, NKG.sourceLine, lit(5)),
     ]
     return data
 
@@ -487,6 +494,20 @@ NAMED_QUERY_CASES = [
         [_two_row_detail(ROW_A, 3), _two_row_detail(ROW_B, 4)],
         params={"norm": [N3]},
         ordered=False,
+    ),
+    QueryCase(
+        "norm_detail",
+        _two_row_data(),
+        [
+            {
+                "norm": N4,
+                "text": lit("Be on time", lang="en"),
+                "row": ROW_C,
+                "file": lit("pack.yaml"),
+                "line": lit(5),
+            }
+        ],
+        params={"norm": [N4]},
     ),
     QueryCase(
         "norm_index",

@@ -8,7 +8,8 @@ WITH n, text, coalesce(own, acted) AS j
 OPTIONAL MATCH (n)-[:nkg__deonticStatus]->(ds:Resource)
 OPTIONAL MATCH (n)-[:nkg__about]->(b:Resource)
 OPTIONAL MATCH (n)-[:nkg__hasFrame]->(f:Resource)
-OPTIONAL MATCH (n)-[:prov__wasDerivedFrom]->(r:Resource)-[:nkg__inDataset]->(d:Resource)
+OPTIONAL MATCH (n)-[:prov__wasDerivedFrom]->(r:Resource)
+OPTIONAL MATCH (r)-[:nkg__inDataset]->(d:Resource)
 OPTIONAL MATCH (d)-[:dcterms__license]->(lic:Resource)
 RETURN n.uri AS norm, text, j.uri AS judgment, head(j.skos__prefLabel) AS judgmentLabel,
        head(j.nkg__polarity) AS polarity, head(n.nkg__judgmentText) AS judgmentText,
