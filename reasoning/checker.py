@@ -321,22 +321,12 @@ class Checker:
                     if cand.defeated:
                         continue
                     restated = []
-                kept.append(
-                    _Decided(
-                        cand,
-                        label,
-                        p,
-                        sim,
-                        si,
-                        restated,
-                        admitted.defeats(cand),
-                        admitted.conflicts(cand),
-                    )
-                )
+                defeats, conflicts = admitted.defeats(cand), admitted.conflicts(cand)
+                kept.append(_Decided(cand, label, p, sim, si, restated, defeats, conflicts))
         self._fetch_refs(pool, kept)
-        findings: list[Finding] = []
-        for d in kept:
-            findings.append(self._finding(d, evidence[d.sentence], pool.refs, read.negations[d.sentence]))
+        findings = [
+            self._finding(d, evidence[d.sentence], pool.refs, read.negations[d.sentence]) for d in kept
+        ]
         findings.sort(key=lambda f: (f.evidence.sentence, f.label != "violates", -f.probability))
         if any(f.label == "violates" for f in findings):
             verdict: Literal["violation", "consistent", "no_applicable_norm"] = "violation"

@@ -44,7 +44,7 @@ def _norms(store: OxigraphStore) -> int:
 @pytest.mark.skipif(
     sys.platform == "win32",
     reason="kills an ingest mid-write with SIGKILL, which Windows does not have; the atomic version-graph "
-    "swap it checks is the same code on every platform and is tested here on Linux and macOS",
+    "swap it checks is the same code on every platform and this test runs on Linux",
 )
 def test_sigkill_during_ingest_keeps_the_previous_complete_state(
     tmp_path: Path, shared_data_dir: Path

@@ -108,15 +108,19 @@ def test_a_rule_written_more_often_than_the_window_still_leaves_room_for_others(
     assert picked[1:] == list(range(n - 1, n - TOP_K, -1))  # then the most similar other norms
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> NormService:
-    root = tmp_path_factory.mktemp("restated")
-    pack = root / "restated.yaml"
-    pack.write_text(PACK, encoding="utf-8")
+def pack_service(root: Path, name: str, pack_text: str) -> NormService:
+    """A service over a fresh store holding only the norm pack ``pack_text``."""
+    pack = root / f"{name}.yaml"
+    pack.write_text(pack_text, encoding="utf-8")
     store = OxigraphStore(root / "store")
     load_ontology(store)
     ingest_source(store, NormPackLoader(pack))
     return NormService(store, Settings(store=store.url, cache_dir=root / "cache"))
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> NormService:
+    return pack_service(tmp_path_factory.mktemp("restated"), "restated", PACK)
 
 
 def ids(refs: list) -> set[str]:  # type: ignore[type-arg]
@@ -186,19 +190,10 @@ norms:
 """
 
 
-def _defeat_service(tmp_path: Path) -> NormService:
-    pack = tmp_path / "defeat.yaml"
-    pack.write_text(DEFEAT_PACK, encoding="utf-8")
-    store = OxigraphStore(tmp_path / "store")
-    load_ontology(store)
-    ingest_source(store, NormPackLoader(pack))
-    return NormService(store, Settings(store=store.url, cache_dir=tmp_path / "cache"))
-
-
 def test_a_defeated_row_does_not_hide_the_rows_that_restate_it(tmp_path: Path) -> None:
     """a-lie and b-lie are one rule, but only a-lie is about the behaviour that the more specific c-ok
     overrides in Japan: the rule is still reported, for b-lie, and a-lie is not listed with it."""
-    service = _defeat_service(tmp_path)
+    service = pack_service(tmp_path, "defeat", DEFEAT_PACK)
     result = service.check("Always lie to your friends.", Context(country="JP"))
     restated = [f for f in result.findings if f.norm.text == "It's wrong to lie to your friends."]
     assert len(restated) == 1, [f.norm.id for f in result.findings]
@@ -238,7 +233,7 @@ def test_a_check_looks_up_the_provenance_of_every_named_norm_at_once(
 
     # a context where a specific graph norm (c-ok, Japan) defeats a general one (a-lie) and the
     # request's own norm about the same behaviour
-    defeat = _defeat_service(tmp_path)
+    defeat = pack_service(tmp_path, "defeat", DEFEAT_PACK)
     checker, lookups = counted(defeat)
     mine = RequestNorm(
         text="Never lie to your friends, not even in Japan.", judgment="bad", behavior="lying to friends"
