@@ -3,6 +3,7 @@ read-only, and served from a view that sees what was written after the service s
 
 from __future__ import annotations
 
+import http.server
 import json
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from normkg.api.app import create_app
 from normkg.errors import QueryError, QueryTimeout, ReadOnlyError, SparqlBusy, StoreError
 from normkg.kg.open import open_store
 from normkg.kg.oxigraph_store import OxigraphStore
+from normkg.kg.sparql_read import run_read_only
 from normkg.kg.sparql_runner import SELF_STOP_GRACE_S, SparqlRunner
 from normkg.settings import Settings
 
@@ -218,3 +220,65 @@ def test_the_api_cuts_and_stops_user_queries(store: OxigraphStore, tmp_path: Pat
         assert stopped.status_code == 400
         assert stopped.json()["error"]["code"] == "query_timeout"
         assert client.get("/v1/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["result"] is True
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """An endpoint on this machine that only notes the requests that reach it."""
+
+    seen: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 (the handler's API)
+        self.seen.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+
+    do_POST = do_GET  # noqa: N815
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+def test_a_service_clause_is_refused_before_any_request_leaves(store: OxigraphStore, tmp_path: Path) -> None:
+    listener = http.server.HTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=listener.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{listener.server_port}/internal"
+    try:
+        with TestClient(
+            create_app(Settings(store=store.url, cache_dir=tmp_path / "c"), store=store)
+        ) as client:
+            for query in (
+                f"SELECT * WHERE {{ SERVICE <{endpoint}> {{ ?s ?p ?o }} }}",
+                f"SELECT * WHERE {{ ?s ?p ?o OPTIONAL {{ SERVICE SILENT <{endpoint}> {{ ?s ?p ?x }} }} }}",
+                f"ASK {{ {{ SELECT ?s WHERE {{ SERVICE <{endpoint}> {{ ?s ?p ?o }} }} }} }}",
+            ):
+                refused = client.get("/v1/sparql", params={"query": query})
+                assert refused.status_code == 400, refused.text
+                assert refused.json()["error"]["code"] == "read_only"
+                assert "SERVICE" in refused.json()["error"]["message"]
+    finally:
+        listener.shutdown()
+    assert _Recorder.seen == []
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("PREFIX ex: <http://example.org/> # a comment after a prefix\nASK { ?s ex:p ?o }", None),
+        ("\ufeffASK { ?s ?p ?o }", None),  # a byte-order mark, as some editors save a file
+        ("# only a comment first\n\nASK { ?s ?p ?o }", None),
+        ("SELEC * WHERE { ?s ?p ?o }", "bad_query"),
+        ("   ", "bad_query"),
+        ("INSERT DATA { <http://example.org/a> <http://example.org/b> 1 }", "read_only"),
+        ("PREFIX ex: <http://example.org/> DELETE WHERE { ?s ex:p ?o }", "read_only"),
+    ],
+)
+def test_the_query_form_comes_from_the_parse_not_the_first_word(
+    store: OxigraphStore, query: str, code: str | None
+) -> None:
+    if code is None:
+        assert run_read_only(store, query).result is True
+    else:
+        with pytest.raises(QueryError) as raised:
+            run_read_only(store, query)
+        assert raised.value.code == code
+    assert store.count("demo") == 3000
