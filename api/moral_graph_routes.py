@@ -68,7 +68,11 @@ def router(reader: Any, writer: Any) -> APIRouter:
         service: Writer,
         graph_id: Annotated[str | None, Query(alias="id", max_length=63)] = None,
     ) -> MoralGraphSummary:
-        """Upload interview JSONL (content-type application/x-ndjson) or an mge-json graph."""
+        """Upload interview JSONL (content-type application/x-ndjson) or an mge-json graph.
+
+        A bad upload changes nothing stored (as for norm packs): an id naming a dataset source, an
+        unreadable body, or one from which no card with a vote survives is refused with 422.
+        """
         body = await request.body()
         kind = request.headers.get("content-type", "").split(";")[0].strip()
         suffix = ".json" if kind == "application/json" else ".jsonl"

@@ -1165,7 +1165,8 @@ def read_elicitation(path: Path, graph_id: str | None = None) -> ElicitationData
         if "upgrades" in data:
             return read_mge_app_graph(path, data)
         raise InputError(
-            f"{path} holds no votes", hint="a summarised mge-json graph is read by load_moral_graph"
+            f"{path} holds no votes",
+            hint="expected MGE's graph.json ('upgrades') or an mge-json graph ('values' and 'edges')",
         )
     raise InputError(
         f"{path}: unknown input type {path.suffix!r}",
