@@ -6,6 +6,7 @@ splits one concept into several.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import cache
 
 import pycountry
@@ -53,32 +54,68 @@ _COUNTRY_ALIASES = {
     "republic of the congo": "CG",
     "congo": "CG",
     "turkey": "TR",
+    "great britain": "GB",
+    "britain": "GB",
+    "holland": "NL",
+    "uae": "AE",
+    "dr congo": "CD",
+    "drc": "CD",
+    "macau": "MO",
 }
+
+
+class CountryMatch(StrEnum):
+    """How a country name was resolved; the context reports it, so a guess is never silent."""
+
+    CODE = "exact"  # an ISO 3166 alpha-2 or alpha-3 code
+    NAME = "name"  # an ISO name, official or common name ("Viet Nam", "Türkiye")
+    ALIAS = "alias"  # a name the sources use that ISO does not ("UK", "Turkey", "Ivory Coast")
+    FUZZY = "fuzzy"  # pycountry's fuzzy search, which also matches regions and cities
+
+
+def resolve_country(name: str, *, fuzzy: bool) -> tuple[str, CountryMatch] | None:
+    """The ISO 3166-1 alpha-2 code ``name`` stands for and how it was found; None if nothing matches.
+
+    ``fuzzy`` is for the sources' own spellings at ingest. A user's context never goes through it:
+    it maps "Texas" to US, but also "Java" to Georgia.
+    """
+    text = " ".join(name.strip().split())
+    key = text.lower()
+    if not key:
+        return None
+    if key in _COUNTRY_ALIASES:
+        return _COUNTRY_ALIASES[key], CountryMatch.ALIAS
+    if len(key) in (2, 3):
+        code = key.upper()
+        found = (
+            pycountry.countries.get(alpha_2=code) if len(key) == 2 else pycountry.countries.get(alpha_3=code)
+        )
+        if found is not None:
+            return str(found.alpha_2), CountryMatch.CODE
+    for candidate in (text, text[4:] if key.startswith("the ") else ""):
+        try:
+            return str(pycountry.countries.lookup(candidate).alpha_2), CountryMatch.NAME
+        except LookupError:
+            continue
+    if fuzzy:
+        try:
+            matches = pycountry.countries.search_fuzzy(text)
+        except LookupError:
+            matches = []
+        if matches:
+            return str(matches[0].alpha_2), CountryMatch.FUZZY
+    return None
 
 
 @cache
 def country_code(name: str) -> str:
-    """ISO 3166-1 alpha-2 code for a country name or code; RowError if unknown."""
-    key = name.strip().lower()
-    if not key:
+    """ISO 3166-1 alpha-2 code for a country name or code in a source; RowError if unknown."""
+    if not name.strip():
         raise RowError("empty country")
-    if key in _COUNTRY_ALIASES:
-        return _COUNTRY_ALIASES[key]
-    country = pycountry.countries.get(alpha_2=key.upper()) if len(key) == 2 else None
-    if country is None and len(key) == 3:
-        country = pycountry.countries.get(alpha_3=key.upper())
-    if country is None:
-        country = pycountry.countries.get(name=name.strip())
-    if country is None:
-        try:
-            matches = pycountry.countries.search_fuzzy(name.strip())
-        except LookupError:
-            matches = []
-        if len(matches) >= 1:
-            country = matches[0]
-    if country is None:
+    found = resolve_country(name, fuzzy=True)
+    if found is None:
         raise RowError(f"unknown country {name!r}")
-    return str(country.alpha_2)
+    return found[0]
 
 
 def country_node(code: str) -> ox.NamedNode:

@@ -18,8 +18,9 @@ import pyoxigraph as ox
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from normkg.errors import InputError
+from normkg.ingest.vocab import CountryMatch, resolve_country
 from normkg.ontology.namespace import NKG
-from normkg.reasoning.vocabulary import Mapping, MatchMethod, Vocabulary, VocabularyKind
+from normkg.reasoning.vocabulary import Mapping, MatchMethod, Term, Vocabulary, VocabularyKind
 
 _MAX_TERM = 200
 
@@ -147,29 +148,24 @@ class NormalizedContext:
         return {f.value.value for f in self.facts}
 
 
-def country_code(given: str) -> str:
-    """ISO 3166-1 alpha-2 for a code or a name; InputError naming the field otherwise."""
-    text = given.strip()
-    found = None
-    if len(text) == 2:
-        found = pycountry.countries.get(alpha_2=text.upper())
-    elif len(text) == 3:
-        found = pycountry.countries.get(alpha_3=text.upper())
-    if found is None:
-        try:
-            found = pycountry.countries.lookup(text)
-        except LookupError:
-            try:
-                matches = pycountry.countries.search_fuzzy(text)
-            except LookupError:
-                matches = []
-            found = matches[0] if len(matches) == 1 else None
+def match_country(given: str, where: str = "context") -> tuple[str, CountryMatch]:
+    """ISO 3166-1 alpha-2 for a code, a name or a known alias, and how it matched; InputError otherwise.
+
+    No fuzzy matching: pycountry's fuzzy search takes cities and regions for countries ("Java" ->
+    Georgia), and a wrong country silently gives wrong norms.
+    """
+    found = resolve_country(given, fuzzy=False)
     if found is None:
         raise InputError(
-            f"context.country: unknown country {given!r}",
-            hint="give an ISO 3166 code (JP, JPN) or an English country name (Japan)",
+            f"{where}.country: unknown country {given!r}",
+            hint="give an ISO 3166 code (JP, JPN) or an English country name (Japan), not a city or region",
         )
-    return str(found.alpha_2)
+    return found
+
+
+def country_code(given: str) -> str:
+    """ISO 3166-1 alpha-2 for a code, a name or a known alias; InputError otherwise."""
+    return match_country(given)[0]
 
 
 def _country_fact(code: str) -> Fact:
@@ -179,14 +175,18 @@ def _country_fact(code: str) -> Fact:
     return Fact(NKG.country, mint("country", code), country.name if country else code, "country")
 
 
-def normalize(context: Context, vocabulary: Vocabulary) -> NormalizedContext:
+def normalize(context: Context, vocabulary: Vocabulary, where: str = "context") -> NormalizedContext:
     """Map ``context`` onto graph terms. Unknown countries raise; other unmatched words are reported."""
     out = NormalizedContext(situation=context.situation)
     if context.country:
-        code = country_code(context.country)
+        code, how = match_country(context.country, where)
         out.country_code = code
-        out.facts.append(_country_fact(code))
+        fact = _country_fact(code)
+        out.facts.append(fact)
         out.known_slots.add("country")
+        method = MatchMethod.EXACT if how in (CountryMatch.CODE, CountryMatch.NAME) else MatchMethod.ALIAS
+        term = Term(fact.value.value, VocabularyKind.COUNTRY, fact.label)
+        out.mappings.append(Mapping("country", context.country, method, 1.0, term))
     setting_iri: str | None = None
     if context.setting:
         out.known_slots.add("setting")

@@ -66,7 +66,7 @@ class FrameOut(BaseModel):
 class MappingOut(BaseModel):
     field: str
     given: str
-    method: Literal["exact", "lemma", "embedding", "unmatched"]
+    method: Literal["exact", "lemma", "embedding", "alias", "unmatched"]
     score: float
     iri: str | None = None
     label: str | None = None

@@ -47,6 +47,7 @@ class MatchMethod(StrEnum):
     EXACT = "exact"
     LEMMA = "lemma"
     EMBEDDING = "embedding"
+    ALIAS = "alias"  # a country name ISO does not use ("UK", "Turkey")
     UNMATCHED = "unmatched"
 
 

@@ -10,6 +10,7 @@ import pytest
 from normkg.errors import InputError
 from normkg.ingest.loaders.norm_pack import NormPackLoader
 from normkg.ingest.pipeline import load_ontology
+from normkg.ingest.vocab import country_code as vocab_country_code
 from normkg.kg.oxigraph_store import OxigraphStore
 from normkg.ontology.namespace import mint
 from normkg.reasoning.applicability import FrameTable, Status
@@ -148,3 +149,31 @@ def test_countries_are_normalised_and_unknown_ones_refused() -> None:
     assert country_code("JPN") == "JP" == country_code("japan") == country_code("jp")
     with pytest.raises(InputError, match="context.country"):
         country_code("Atlantis")
+
+
+@pytest.mark.parametrize(
+    ("given", "code", "method"),
+    [
+        ("UK", "GB", "alias"),
+        ("Korea", "KR", "alias"),
+        ("Türkiye", "TR", "exact"),
+        ("the Netherlands", "NL", "exact"),
+    ],
+)
+def test_a_context_reads_countries_as_ingest_does_and_reports_the_mapping(
+    world: tuple[Vocabulary, NormTable], given: str, code: str, method: str
+) -> None:
+    vocabulary = world[0]
+    # BLEnD and norm packs write "UK": a context must reach the same country node
+    assert vocab_country_code(given) == code
+    ctx = normalize(Context(country=given), vocabulary)
+    assert ctx.country_code == code
+    [mapping] = [m for m in ctx.mappings if m.field == "country"]
+    assert (mapping.given, mapping.method.value) == (given, method)
+    assert mapping.term is not None and mapping.term.iri == mint("country", code).value
+
+
+@pytest.mark.parametrize("place", ["Tokyo", "Texas", "Java", "Paris"])
+def test_a_city_or_region_is_not_taken_for_a_country(world: tuple[Vocabulary, NormTable], place: str) -> None:
+    with pytest.raises(InputError, match="not a city or region"):
+        normalize(Context(country=place), world[0])
