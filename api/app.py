@@ -8,7 +8,7 @@ unless origins are configured. The handlers are thin: they call ``NormService`` 
 
 import hmac
 import logging
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
@@ -56,7 +56,7 @@ def error_response(status: int, code: str, message: str, hint: str | None = None
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (400, 401, 404, 413, 422, 503, 504)
+    code: {"model": ErrorResponse} for code in (400, 401, 404, 413, 422, 503)
 }
 
 
@@ -76,19 +76,27 @@ class BodyLimit:
             await self._refuse(scope, receive, send)
             return
         seen = 0
+        overflow = False
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, overflow
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
+                    overflow = True
                     raise _TooLarge()
             return message
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
+        async def unless_refused(message: Message) -> None:
+            # FastAPI turns any error while it reads a body into its own 400; the app's answer to a
+            # body that overflowed is dropped here, and the 413 sent instead.
+            if not overflow:
+                await send(message)
+
+        with suppress(_TooLarge):
+            await self.app(scope, limited, unless_refused)
+        if overflow:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -328,11 +336,19 @@ def create_app(
         return BatchResponse(results=out)
 
     @app.post("/v1/norm-packs", response_model=PackReport, status_code=201, tags=["norms"])
-    async def upload_pack(request: Request, service: Writer) -> PackReport:
-        """Add or replace a norm pack: the body is the pack file (YAML, or CSV with content-type text/csv)."""
+    async def upload_pack(
+        request: Request,
+        service: Writer,
+        name: Annotated[
+            str | None,
+            Query(max_length=63, description="The pack's name, where the pack itself names none."),
+        ] = None,
+    ) -> PackReport:
+        """Add or replace a norm pack: the body is the pack file (YAML, or CSV with content-type text/csv).
+        The pack becomes source `pack-<name>`; a later upload with the same name replaces it."""
         body = await request.body()
         kind = request.headers.get("content-type", "").split(";")[0].strip()
-        report = service.upload_pack(body, ".csv" if kind == "text/csv" else ".yaml")
+        report = service.upload_pack(body, ".csv" if kind == "text/csv" else ".yaml", name)
         return PackReport(
             source=report.source,
             rows_read=report.rows_read,

@@ -27,7 +27,7 @@ from normkg.reasoning.negation import Negation
 from normkg.reasoning.norm_index import deontic_kind
 from normkg.reasoning.overrides import Admitted, NormTable
 from normkg.reasoning.ranking import in_order
-from normkg.reasoning.sentences import Sentence, split_many
+from normkg.reasoning.sentences import Sentence, require_text, split_many
 from normkg.reasoning.vocabulary import Vocabulary
 
 #: candidates retrieved per sentence, and the least cosine similarity to consider a norm at all
@@ -138,9 +138,10 @@ class _Decided:
 
 
 def request_candidates(
-    norms: Sequence[RequestNorm], context: NormalizedContext, vocabulary: Vocabulary
+    norms: Sequence[RequestNorm], context: NormalizedContext, vocabulary: Vocabulary, where: str = ""
 ) -> tuple[list[Candidate], dict[str, frozenset[tuple[str, str]]], dict[str, NormRef]]:
-    """The request's norms as candidates, their frames' constraint keys, and their references."""
+    """The request's norms as candidates, their frames' constraint keys, and their references.
+    ``where`` prefixes the field an error names ("items[2]." in a batch)."""
     from normkg.reasoning.applicability import constraint
 
     labels = vocabulary.labels()
@@ -149,11 +150,11 @@ def request_candidates(
     refs: dict[str, NormRef] = {}
     for i, norm in enumerate(norms):
         norm_id = f"request:norms[{i}]"
-        pol = word_polarity(norm.judgment, f"norms[{i}].judgment") if norm.judgment else None
+        pol = word_polarity(norm.judgment, f"{where}norms[{i}].judgment") if norm.judgment else None
         frame_iri: str | None = None
         match = FrameMatch(None, Status.GENERAL)
         if norm.frame is not None and not norm.frame.is_empty():
-            framed = normalize(norm.frame, vocabulary)
+            framed = normalize(norm.frame, vocabulary, f"{where}norms[{i}].frame")
             frame_iri = f"{norm_id}:frame"
             constraints = [constraint(f.property.value, f.value.value, labels) for f in framed.facts]
             match = match_constraints(frame_iri, constraints, context)
@@ -211,8 +212,10 @@ class Checker:
         if missing:
             pool.refs.update(self._norm_refs(missing))
 
-    def _pool(self, context: NormalizedContext, norms: Sequence[RequestNorm], use_graph: bool) -> _Pool:
-        extra, keys, refs = request_candidates(norms, context, self.vocabulary)
+    def _pool(
+        self, context: NormalizedContext, norms: Sequence[RequestNorm], use_graph: bool, where: str
+    ) -> _Pool:
+        extra, keys, refs = request_candidates(norms, context, self.vocabulary, where)
         admitted = Admitted.build(
             self.table,
             context,
@@ -238,15 +241,14 @@ class Checker:
         use_graph: Sequence[bool],
     ) -> list[CheckResult]:
         for i, response in enumerate(responses):
+            field = "response" if len(responses) == 1 else f"items[{i}].response"
             if not response.strip():
-                raise InputError(
-                    f"{'response' if len(responses) == 1 else f'items[{i}].response'}: is empty",
-                    hint="send the model's response text",
-                )
+                raise InputError(f"{field}: is empty", hint="send the model's response text")
             if len(response) > MAX_RESPONSE_CHARS:
                 raise InputError(
-                    f"response: longer than {MAX_RESPONSE_CHARS} characters", hint="check it in parts"
+                    f"{field}: longer than {MAX_RESPONSE_CHARS} characters", hint="check it in parts"
                 )
+            require_text(response, field)
         split = split_many(list(responses))
         flat = [s.text for sentences in split for s in sentences]
         # one encoder pass per sentence: the judge reads the vectors retrieval compares (or, for a
@@ -258,7 +260,12 @@ class Checker:
             n = len(sentences)
             results.append(
                 self._check_one(
-                    sentences, contexts[i], norms[i], use_graph[i], reading.rows(slice(offset, offset + n))
+                    sentences,
+                    contexts[i],
+                    norms[i],
+                    use_graph[i],
+                    reading.rows(slice(offset, offset + n)),
+                    "" if len(split) == 1 else f"items[{i}].",
                 )
             )
             offset += n
@@ -271,11 +278,12 @@ class Checker:
         norms: Sequence[RequestNorm],
         use_graph: bool,
         read: Reading,
+        where: str,
     ) -> CheckResult:
         from normkg.reasoning.explain import context_out
 
-        ctx = normalize(context or Context(), self.vocabulary)
-        pool = self._pool(ctx, norms, use_graph)
+        ctx = normalize(context or Context(), self.vocabulary, f"{where}context")
+        pool = self._pool(ctx, norms, use_graph, where)
         evidence = [Evidence(sentence=s.index, text=s.text, start=s.start, end=s.end) for s in sentences]
         admitted = pool.admitted
         if not admitted.total or not sentences:

@@ -30,6 +30,7 @@ from normkg.ingest.base import BadRecord, read_jsonl
 from normkg.ingest.judgments import polarity as word_polarity
 from normkg.reasoning.judge import LABELS, NormJudge, Verdict
 from normkg.reasoning.norm_index import deontic_kind
+from normkg.reasoning.sentences import require_text
 
 #: a wrong line stops the evaluation (a skipped label would change every figure): what each needs
 EXPECTED = (
@@ -52,12 +53,17 @@ def _text(row: dict[str, Any], field: str) -> str:
     value = row.get(field)
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{field!r} must be a non-empty string")
+    require_text(value, field)
     return value
 
 
 def _pair(row: dict[str, Any], line: int) -> LabelledPair:
     norm = _text(row, "norm")
     label = row.get("label")
+    if label is None:
+        raise ValueError('no "label"')
+    if sum(field in row for field in ("moral_action", "immoral_action", "text")) > 1:
+        raise ValueError('give one of "text", "moral_action" and "immoral_action"')
     for field, verdict in (("moral_action", Verdict.FOLLOWS), ("immoral_action", Verdict.VIOLATES)):
         if field in row:  # Moral Stories: the label says which action the line holds
             expected = "1" if verdict is Verdict.FOLLOWS else "0"

@@ -12,6 +12,21 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from normkg.errors import InputError
+
+
+def require_text(value: str, field: str) -> None:
+    """Refuse a string that is not Unicode text: a lone surrogate (JSON's unpaired "\\ud800", or a
+    command-line byte that is not UTF-8) has no encoding, and the tokenizers would fail on it."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        code = ord(value[error.start])
+        raise InputError(
+            f"{field}: character {error.start} (U+{code:04X}) is a lone surrogate, not text",
+            hint="send UTF-8 text; a \\ud800-style escape must be one half of a pair",
+        ) from None
+
 
 @dataclass(frozen=True)
 class Sentence:

@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from pydantic import BaseModel, Field
 
 from normkg.errors import InputError, NotFoundError, SourceError
-from normkg.ingest.loaders.norm_pack import NormPackLoader
+from normkg.ingest.loaders.norm_pack import PACK_NAME, NormPackLoader, pack_source
 from normkg.ingest.pipeline import SourceReport, ingest_source
 from normkg.kg.store import GraphStore
 from normkg.reasoning.applicability import FrameTable
@@ -265,7 +265,11 @@ class NormService:
     ) -> list[CheckResult]:
         for i, (_, _, norms, use_graph) in enumerate(items):
             if not use_graph and not norms:
-                raise InputError(f"items[{i}]: use_graph is false and no norms were given", hint="send norms")
+                where = "" if len(items) == 1 else f"items[{i}]: "
+                raise InputError(
+                    f"{where}use_graph is false and no norms were given",
+                    hint="send the norms to check against (CLI: --norm), or check against the graph",
+                )
         state = self.state()
         results = state.checker.check_many(
             [i[0] for i in items], [i[1] for i in items], [i[2] for i in items], [i[3] for i in items]
@@ -277,17 +281,36 @@ class NormService:
         return results
 
     # ---- writes ------------------------------------------------------------------------------
-    def upload_pack(self, body: bytes, suffix: str) -> SourceReport:
-        """Ingest an uploaded norm pack as its own source; a bad pack changes nothing stored."""
+    def upload_pack(self, body: bytes, suffix: str, name: str | None = None) -> SourceReport:
+        """Ingest an uploaded norm pack as its own source; a bad pack changes nothing stored.
+
+        The pack's name comes from its own ``name`` (YAML header, CSV column) or from ``name``; an
+        upload has no file name to fall back on, and a shared stand-in would make every unnamed
+        upload replace the one before it.
+        """
         if not body.strip():
             raise InputError("body: empty norm pack", hint="send the YAML (or CSV) of the pack")
+        if name is not None and not PACK_NAME.match(name):
+            raise InputError(
+                f"name {name!r}: use lower-case letters, digits and dashes", hint="e.g. ?name=my-pack"
+            )
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"pack{suffix}"
+            path = Path(tmp) / f"body{suffix}"
             path.write_bytes(body)
             try:
-                loader = NormPackLoader(path)
+                loader = NormPackLoader(path, name)
             except SourceError as exc:
                 raise InputError(exc.message.replace(str(path), "body"), hint=exc.hint) from exc
+            if loader.named_by_file and name is None:
+                raise InputError(
+                    "the pack has no name",
+                    hint="add `name:` to the YAML header or a name column to the CSV, or send ?name=",
+                )
+            if not loader.named_by_file and name is not None and loader.name != pack_source(name):
+                raise InputError(
+                    f"name {name!r}: the pack calls itself {loader.name.removeprefix('pack-')!r}",
+                    hint="send the pack's own name, or none",
+                )
             return ingest_source(self.store, loader)
 
     # ---- sources -----------------------------------------------------------------------------

@@ -118,6 +118,17 @@ def test_bad_inputs_are_clear_4xx_json(client: TestClient) -> None:
     assert bad_judgment.status_code == 422 and "judgment" in error_of(bad_judgment)["message"]
     not_json = client.post("/v1/check", content=b"{not json", headers={"content-type": "application/json"})
     assert not_json.status_code == 422
+    for path, body, field in (
+        ("/v1/check", b'{"response": "I lie.\\ud800"}', "response"),
+        (
+            "/v1/check/batch",
+            b'{"items": [{"response": "Hi."}, {"response": "\\udfff"}]}',
+            "items[1].response",
+        ),
+    ):
+        lone = client.post(path, content=body, headers={"content-type": "application/json"})
+        assert lone.status_code == 422, lone.text  # a lone surrogate is not text; spaCy would fail on it
+        assert error_of(lone)["message"].startswith(f"{field}: character")
     huge = client.post("/v1/check", json={"response": "x" * 300_000})
     assert huge.status_code == 413 and error_of(huge)["code"] == "body_too_large"
     too_many = client.post("/v1/check/batch", json={"items": [{"response": "Hi."}] * 9})

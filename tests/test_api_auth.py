@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -84,7 +85,58 @@ def test_a_pack_with_some_bad_norms_keeps_the_good_ones(tmp_path: Path) -> None:
     assert response.status_code == 201
     body = response.json()
     assert body["rows_read"] == 2 and body["rows_rejected"] == 1
-    assert body["rejected"][0].startswith("pack.yaml:6:") and "meh" in body["rejected"][0]
+    assert body["rejected"][0].startswith("body.yaml:6:") and "meh" in body["rejected"][0]
+
+
+CSV_PACK = "id,text,judgment\n{id},Greet your hosts.,good\n"
+
+
+def test_each_csv_upload_is_its_own_pack_named_by_column_or_query(tmp_path: Path) -> None:
+    client, store = make_client(tmp_path, api_key=SecretStr(KEY))
+    headers = {"x-api-key": KEY, "content-type": "text/csv"}
+    unnamed = client.post("/v1/norm-packs", content=CSV_PACK.format(id="a"), headers=headers)
+    assert unnamed.status_code == 422 and "name" in unnamed.json()["error"]["hint"]
+    before = set(store.sources())
+    for name in ("first", "second"):
+        made = client.post(f"/v1/norm-packs?name={name}", content=CSV_PACK.format(id=name), headers=headers)
+        assert made.status_code == 201 and made.json()["source"] == f"pack-{name}"
+    named = client.post(
+        "/v1/norm-packs", content="name,id,text,judgment\nthird,c,Be on time.,good\n", headers=headers
+    )
+    assert named.status_code == 201 and named.json()["source"] == "pack-third"
+    assert set(store.sources()) - before == {"pack-first", "pack-second", "pack-third"}
+    assert client.get("/v1/norms/norm/pack-first/first").status_code == 200
+    clash = client.post("/v1/norm-packs?name=other", content=PACK, headers={"x-api-key": KEY})
+    assert clash.status_code == 422 and "example-etiquette" in clash.json()["error"]["message"]
+    bad_name = client.post("/v1/norm-packs?name=Bad_Name", content=PACK, headers={"x-api-key": KEY})
+    assert bad_name.status_code == 422
+
+
+def test_a_pack_that_is_not_utf8_is_refused_with_its_line(tmp_path: Path) -> None:
+    client, store = make_client(tmp_path, api_key=SecretStr(KEY))
+    assert client.post("/v1/norm-packs", content=PACK, headers={"x-api-key": KEY}).status_code == 201
+    before = store.count("pack-example-etiquette")
+    latin1 = PACK.replace(b"norms:", b"# caf\xe9\nnorms:")
+    response = client.post("/v1/norm-packs", content=latin1, headers={"x-api-key": KEY})
+    assert response.status_code == 422, response.text
+    line = PACK[: PACK.index(b"norms:")].count(b"\n") + 1
+    assert response.json()["error"]["message"].startswith(f"body:{line}: not UTF-8")
+    assert store.count("pack-example-etiquette") == before
+
+
+def test_an_oversized_body_without_a_length_is_refused_with_413(tmp_path: Path) -> None:
+    client, store = make_client(tmp_path, api_key=SecretStr(KEY), max_body_bytes=10_000)
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the body is sent chunked
+        yield b"name: big\nnorms:\n"
+        for i in range(400):
+            yield f"  - {{id: n{i}, text: Be kind to neighbour {i}., judgment: good}}\n".encode()
+
+    for path in ("/v1/norm-packs", "/v1/check"):
+        response = client.post(path, content=chunks(), headers={"x-api-key": KEY})
+        assert response.status_code == 413, (path, response.text)
+        assert response.json()["error"]["code"] == "body_too_large"
+    assert "pack-big" not in store.sources()
 
 
 @pytest.mark.parametrize("origin_setting, expect_cors", [([], False), (["https://app.example"], True)])

@@ -95,6 +95,12 @@ def test_out_writes_each_pair_with_its_probabilities(tmp_path: Path) -> None:
         ('{"norm": "", "text": "Hi.", "label": "follows"}', "'norm'"),
         ('{"norm": "Be kind.", "moral_action": "He helps.", "label": "0"}', "expected '1'"),
         ('{"norm": "Be kind.", "text": "Hi.", "label": "follows", "judgment": "purple"}', "purple"),
+        ('{"norm": "Be kind.", "text": "I lie.\\ud800", "label": "follows"}', "lone surrogate"),
+        ('{"norm": "Be kind.", "text": "Hi."}', 'no "label"'),
+        (
+            '{"norm": "Be kind.", "moral_action": "He helps.", "immoral_action": "He hits.", "label": "1"}',
+            "one of",
+        ),
     ],
 )
 def test_a_bad_line_is_an_error_naming_file_and_line(line: str, said: str, tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ CSV: columns ``id,text,judgment,behavior,country,setting,role,other_roles,attrib
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,12 +56,28 @@ from normkg.ingest.loaders.normbank import (
 from normkg.ingest.vocab import add_country
 from normkg.ontology.namespace import NKG, SKOS, mint
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+PACK_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _FRAME_KEYS = {"country", "setting", "role", "other_roles", "attributes", "other_attributes", "environment"}
 
 
 def pack_source(name: str) -> str:
     return f"pack-{name}"
+
+
+def load_packs(paths: Sequence[Path]) -> list[NormPackLoader]:
+    """The packs in ``paths``, refused before anything is written if two share a name: the second
+    would silently replace the first, as one pack replaces its earlier version."""
+    packs: dict[str, NormPackLoader] = {}
+    for path in paths:
+        pack = NormPackLoader(path)
+        if pack.name in packs:
+            first = packs[pack.name].path
+            raise SourceError(
+                f"{path}: pack name {pack.name.removeprefix('pack-')!r} is also the name of {first}",
+                hint="give each pack its own name",
+            )
+        packs[pack.name] = pack
+    return list(packs.values())
 
 
 def _split_list(value: str) -> list[str]:
@@ -89,7 +105,8 @@ def _mapping(value: Any, field: str) -> dict[str, str]:
 class NormPackLoader(Loader):
     """Loads one norm pack file (.yaml/.yml or .csv)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, name: str | None = None) -> None:
+        """``name`` names a pack whose file names none itself (an upload's); else the file name does."""
         if not path.is_file():
             raise SourceError(f"norm pack {path} not found")
         if path.suffix.lower() not in (".yaml", ".yml", ".csv"):
@@ -98,8 +115,10 @@ class NormPackLoader(Loader):
         self.path = path
         self.inputs = (path.name,)
         header = self._header()
-        name = str(header.get("name") or path.stem).strip().lower()
-        if not _NAME.match(name):
+        #: the pack names no ``name`` of its own: the one given, or its file name, stands in
+        self.named_by_file = not header.get("name")
+        name = str(header.get("name") or name or path.stem).strip().lower()
+        if not PACK_NAME.match(name):
             raise SourceError(f"{path}:1: pack name {name!r} must be lower-case letters, digits and dashes")
         self.name = pack_source(name)
         self.dataset = DatasetInfo(
@@ -110,7 +129,14 @@ class NormPackLoader(Loader):
 
     # ---- reading ---------------------------------------------------------------------------
     def _yaml(self) -> tuple[dict[str, Any], list[tuple[int, Any]]]:
-        text = self.path.read_text(encoding="utf-8")
+        raw = self.path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise SourceError(
+                f"{self.path}:{line}: not UTF-8 ({exc.reason})", hint="save the pack as UTF-8"
+            ) from None
         try:
             node = yaml.compose(text, Loader=yaml.SafeLoader)
             data = yaml.safe_load(text)
@@ -127,7 +153,10 @@ class NormPackLoader(Loader):
         return data, list(zip(lines, data["norms"], strict=True))
 
     def _header(self) -> dict[str, Any]:
-        if self.path.suffix.lower() == ".csv":
+        if self.path.suffix.lower() == ".csv":  # the name column, from the first row that has one
+            for record in read_csv(self.path, self.root, required=("id", "text", "judgment")):
+                if isinstance(record, Record) and record.data.get("name"):
+                    return {"name": record.data["name"]}
             return {}
         header, _ = self._yaml()
         return header
@@ -139,6 +168,9 @@ class NormPackLoader(Loader):
                     yield record
                     continue
                 row = record.data
+                if row.get("name") and row["name"].strip().lower() != self.name.removeprefix("pack-"):
+                    yield BadRecord(record.file, record.line, f"name {row['name']!r}: one pack per file")
+                    continue
                 try:
                     norm = {
                         "id": row.get("id", ""),
