@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
+import secrets
 import sys
+import typing
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -18,12 +25,15 @@ from rich.table import Table
 from normkg.api.cli_moral_graph import moral_graph_app
 from normkg.api.cli_train import evaluate as evaluate_command
 from normkg.api.cli_train import train as train_command
-from normkg.errors import DataDirNotFound, NormkgError, SourceError, StoreNotFound
+from normkg.errors import ConfigError, DataDirNotFound, InputError, NormkgError, SourceError, StoreNotFound
 from normkg.kg.store import GraphStore
-from normkg.settings import get_settings
+from normkg.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from normkg.api.app import BatchItem
+    from normkg.reasoning.checker import CheckResult, RequestNorm
     from normkg.reasoning.context import Context
+    from normkg.reasoning.service import NormService
 
 app = typer.Typer(
     name="normkg",
@@ -62,11 +72,81 @@ def _fail(exc: NormkgError) -> None:
     raise typer.Exit(code=2)
 
 
+def _settings_problem(exc: ValidationError | SettingsError) -> ConfigError:
+    """What is wrong with the environment, naming the variable and what it expects.
+
+    Why here: every command reads the settings, so a malformed ``NORMKG_*`` variable would otherwise
+    be a pydantic traceback from whichever command ran first."""
+    prefix = str(Settings.model_config.get("env_prefix", ""))
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        field, *rest = [str(p) for p in first.get("loc", ())] or ["?"]
+        where = prefix + field.upper() + "".join(f"[{p}]" for p in rest)
+        return ConfigError(f"{where}: {first.get('msg', 'invalid')}", hint="fix or unset the variable")
+    # pydantic-settings parses list and object settings as JSON, and names only the field it failed on
+    found = re.search(r'field "(\w+)"', str(exc))
+    field = found.group(1) if found else "?"
+    info = Settings.model_fields.get(field)
+    expected = (
+        'a JSON list of strings, e.g. ["a", "b"]'
+        if info is not None and typing.get_origin(info.annotation) is list
+        else "valid JSON"
+    )
+    return ConfigError(f"{prefix}{field.upper()}: not {expected}", hint="fix or unset the variable")
+
+
 @app.callback()
 def main(
     log_level: Annotated[str | None, typer.Option(help="Logging level (default: NORMKG_LOG_LEVEL).")] = None,
 ) -> None:
-    logging.basicConfig(level=(log_level or get_settings().log_level).upper(), stream=sys.stderr)
+    """Read (and so check) the settings once, before any command runs."""
+    try:
+        settings = get_settings()
+    except (ValidationError, SettingsError) as exc:
+        _fail(_settings_problem(exc))
+        return
+    level = (log_level or settings.log_level).upper()
+    if level not in logging.getLevelNamesMapping():
+        given = f"--log-level {log_level}" if log_level else f"NORMKG_LOG_LEVEL={settings.log_level}"
+        _fail(
+            ConfigError(f"{given}: not a logging level", hint="use DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        )
+    logging.basicConfig(level=level, stream=sys.stderr)
+
+
+@contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` to write, moved onto ``path`` only when the block ends without
+    an error (and removed otherwise); the folder is made if missing, as ``evaluate --out`` does.
+
+    Why: a run that fails half-way (a bad batch line found at check time, a store that drops out)
+    must leave an existing file as it was, not a mix of new partial results."""
+    part = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part.touch(exist_ok=False)
+    except OSError as exc:
+        raise InputError(f"--out {path}: cannot be written ({exc.strerror})") from exc
+    try:
+        yield part
+        try:
+            os.replace(part, path)
+        except OSError as exc:
+            raise InputError(f"--out {path}: cannot be written ({exc.strerror})") from exc
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _known_sources(graph_store: GraphStore, names: list[str]) -> None:
+    """Refuse a ``--source`` the store does not hold, pointing at the CLI's own list of sources."""
+    known = graph_store.sources()
+    for name in names:
+        if name not in known:
+            shown = ", ".join(n for n in known if not n.startswith("_")) or "none: run `normkg ingest`"
+            raise InputError(
+                f"--source: no source {name!r} in the store",
+                hint=f"`normkg stats` lists them; known: {shown}",
+            )
 
 
 @app.command()
@@ -87,13 +167,13 @@ def ingest(
 ) -> None:
     """Load the datasets into the store and print a table of rows read, rejected and triples written."""
     from normkg.ingest.base import Loader
-    from normkg.ingest.loaders.norm_pack import NormPackLoader
+    from normkg.ingest.loaders.norm_pack import load_packs
     from normkg.ingest.pipeline import available_sources, ingest_source, load_ontology
     from normkg.ingest.registry import loader_class
 
     try:
         settings = get_settings()
-        packs = [NormPackLoader(p) for p in pack or []]
+        packs = load_packs(pack or [])
         if sources or not packs:
             folder = data_dir or settings.resolve_data_dir()
             if not folder.is_dir():
@@ -279,8 +359,7 @@ def export(
     ] = None,
     store: StoreOpt = None,
 ) -> None:
-    """Write the graph (or some sources) to a file."""
-    from normkg.errors import InputError
+    """Write the graph (or some sources) to a file (replaced only once all of it is written)."""
     from normkg.kg.store import ExportFormat
 
     try:
@@ -289,11 +368,8 @@ def export(
         except ValueError:
             raise InputError(f"unknown format {fmt!r}", hint="use ttl, nq, nt or jsonld") from None
         with _session(store) as graph_store:
-            known = graph_store.sources()
-            for name in source or []:
-                if name not in known:
-                    raise InputError(f"no source {name!r} in the store", hint="known: " + ", ".join(known))
-            with out.open("wb") as handle:
+            _known_sources(graph_store, source or [])
+            with _replacing(out) as part, part.open("wb") as handle:
                 n = graph_store.export(handle, export_format, list(source) if source else None)
     except NormkgError as exc:
         _fail(exc)
@@ -394,13 +470,13 @@ def norms(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The norms that hold in a context, most specific first (or ranked by --q)."""
-    from normkg.kg.open import open_store
     from normkg.reasoning.service import NormService
 
     try:
         context = _context(country, setting, role, other_role, attribute, environment)  # before opening
-        service = NormService(open_store(store, create=False))
-        page = service.norms(context, q, source or [], limit, 0, include_general=general)
+        with _session(store) as graph_store:
+            _known_sources(graph_store, source or [])
+            page = NormService(graph_store).norms(context, q, source or [], limit, 0, include_general=general)
     except NormkgError as exc:
         _fail(exc)
         return
@@ -453,24 +529,34 @@ def check(
     store: StoreOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Check a model response (or a JSONL batch) against the norms that hold in its context."""
-    from normkg.reasoning.checker import RequestNorm, render_text
+    """Check a model response (or a JSONL batch) against the norms that hold in its context.
+
+    A batch is read whole, each line as ``POST /v1/check/batch`` reads an item, before the store is
+    opened; --out is replaced only when every line was checked."""
+    from normkg.reasoning.checker import render_text
     from normkg.reasoning.service import NormService
 
     try:
         context = _context(country, setting, role, other_role, attribute, environment)  # before opening
         if batch is not None:
-            items = _read_batch(batch, graph)  # every line checked before anything is opened or written
-            _check_batch(NormService(_check_store(store, any(i[4] for i in items))), items, out)
+            lines = _read_batch(batch, graph)  # every line read and validated before anything is opened
+            with closing(_check_store(store, any(line.use_graph for line in lines))) as graph_store:
+                if out is None:
+                    _check_batch(NormService(graph_store), batch, lines, sys.stdout)
+                else:
+                    with _replacing(out) as part, part.open("w", encoding="utf-8") as handle:
+                        _check_batch(NormService(graph_store), batch, lines, handle)
             return
-        service = NormService(_check_store(store, graph))
         if text is None:
             raise typer.BadParameter("give TEXT or --batch FILE")
-        extra = []
-        for item in norm or []:
-            body, _, judgment = item.partition("|")
-            extra.append(RequestNorm(text=body.strip(), judgment=judgment.strip() or None))
-        result = service.check(text, context, extra, graph)
+        extra = _request_norms(norm or [])
+        if not graph and not extra:
+            raise InputError(
+                "--no-graph leaves only the --norm options, and none was given",
+                hint="add --norm 'TEXT|judgment', or drop --no-graph",
+            )
+        with closing(_check_store(store, graph)) as graph_store:
+            result = NormService(graph_store).check(text, context, extra, graph)
     except NormkgError as exc:
         _fail(exc)
         return
@@ -478,6 +564,29 @@ def check(
         console.print_json(result.model_dump_json())
     else:
         console.print(render_text(result), highlight=False)
+
+
+def _request_norms(values: list[str]) -> list[RequestNorm]:
+    """The ``--norm 'TEXT|judgment'`` options as request norms; a bad one is an error naming it.
+
+    Why here and not left to the service: its messages name the API's ``norms[i]`` fields."""
+    from normkg.ingest.judgments import judgment_grade
+    from normkg.reasoning.checker import RequestNorm
+
+    extra = []
+    for number, value in enumerate(values, start=1):
+        body, _, judgment = value.partition("|")
+        where = f"--norm {number}"
+        try:
+            request_norm = RequestNorm(text=body.strip(), judgment=judgment.strip() or None)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first.get("loc", ()))
+            raise InputError(f"{where}: {field}: {first.get('msg', 'invalid')}") from None
+        if request_norm.judgment:
+            judgment_grade(request_norm.judgment, f"{where}: judgment")
+        extra.append(request_norm)
+    return extra
 
 
 def _check_store(url: str | None, use_graph: bool) -> GraphStore:
@@ -493,47 +602,62 @@ def _check_store(url: str | None, use_graph: bool) -> GraphStore:
         return open_store("oxigraph:memory")
 
 
-BatchItem = tuple[Any, str, Any, list[Any], bool]  # id, response, context, norms, use_graph
+@dataclass(frozen=True)
+class _BatchLine:
+    """One line of a batch file: its number, the item as the API reads it, and whether it uses the
+    graph (the line's ``use_graph``, else the command's ``--graph/--no-graph``)."""
+
+    number: int
+    item: BatchItem
+    use_graph: bool
 
 
-def _read_batch(path: Path, use_graph: bool) -> list[BatchItem]:
-    """The batch's lines; a line without ``use_graph`` takes the command's ``--graph/--no-graph``.
-    A bad line (broken JSON, not UTF-8, wrong fields) is an error naming file and line."""
-    from pydantic import ValidationError
-
-    from normkg.errors import InputError
+def _read_batch(path: Path, use_graph: bool) -> list[_BatchLine]:
+    """The batch's lines, each validated by the API's own batch-item model, so that a line means the
+    same to ``normkg check --batch`` and to ``POST /v1/check/batch`` (``"use_graph": "false"`` is
+    false, a numeric id or an unknown field is refused). A bad line (broken JSON, not UTF-8, wrong
+    fields) is an error naming file and line."""
+    from normkg.api.app import BatchItem
     from normkg.ingest.base import BadRecord, read_jsonl
-    from normkg.reasoning.checker import RequestNorm
-    from normkg.reasoning.context import Context
 
     if not path.is_file():
         raise InputError(f"{path}: no such file", hint="--batch takes a JSON-lines file")
-    items: list[BatchItem] = []
     try:
         records = list(read_jsonl(path, path.parent))
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from exc
+    lines: list[_BatchLine] = []
     for record in records:
         where = f"{path}:{record.line}"
         if isinstance(record, BadRecord):
             raise InputError(f"{where}: {record.reason}", hint="each line is one JSON object")
-        data = record.data
-        if not isinstance(data.get("response"), str):
-            raise InputError(f"{where}: each line needs a 'response' string")
         try:
-            context = Context(**data["context"]) if data.get("context") else None
-            extra = [RequestNorm(**n) for n in data.get("norms") or []]
-        except (ValidationError, TypeError) as exc:
-            raise InputError(f"{where}: {exc}") from exc
-        graph = bool(data.get("use_graph", use_graph))
-        if not graph and not extra:
-            raise InputError(f"{where}: use_graph is false and no norms were given", hint="add norms")
-        items.append((data.get("id", record.line), data["response"], context, extra, graph))
-    return items
+            item = BatchItem.model_validate(record.data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first.get("loc", ()))
+            message = f"{field}: {first.get('msg', 'invalid')}" if field else str(first.get("msg", "invalid"))
+            raise InputError(
+                f"{where}: {message}", hint="a line is {id?, response, context?, norms?, use_graph?}"
+            ) from None
+        given = "use_graph" in item.model_fields_set
+        graph = item.use_graph if given else use_graph
+        if not graph and not item.norms:
+            if given:
+                raise InputError(f"{where}: use_graph is false and no norms were given", hint="add norms")
+            raise InputError(
+                f"{where}: no norms, and --no-graph leaves the graph out",
+                hint='add norms to the line, or give it "use_graph": true',
+            )
+        lines.append(_BatchLine(record.line, item, graph))
+    return lines
 
 
-def _check_batch(service: object, items: list[BatchItem], out: Path | None) -> None:
-    target = out.open("w", encoding="utf-8") if out else sys.stdout
+def _check_batch(service: NormService, path: Path, lines: list[_BatchLine], target: IO[str]) -> None:
+    """Check the lines in chunks and write one JSON result per line (a line without an id gets its
+    line number). A line the service refuses (an unknown country, an empty response, a bad judgment:
+    found only at check time) is an error naming file and line: the chunk it broke is checked again
+    line by line to find it."""
     chunk = 32
     warnings: dict[str, None] = {}
     with Progress(
@@ -543,13 +667,13 @@ def _check_batch(service: object, items: list[BatchItem], out: Path | None) -> N
         TimeElapsedColumn(),
         console=err_console,
     ) as progress:
-        task = progress.add_task("check", total=len(items))
-        for start in range(0, len(items), chunk):
-            part = items[start : start + chunk]
-            results = service.check_batch([(i[1], i[2], i[3], i[4]) for i in part])  # type: ignore[attr-defined]
-            for item, result in zip(part, results, strict=True):
+        task = progress.add_task("check", total=len(lines))
+        for start in range(0, len(lines), chunk):
+            part = lines[start : start + chunk]
+            results = _check_lines(service, path, part)
+            for line, result in zip(part, results, strict=True):
                 answer: dict[str, Any] = {
-                    "id": item[0],
+                    "id": line.item.id if line.item.id is not None else line.number,
                     "verdict": result.verdict,
                     "findings": [f.model_dump() for f in result.findings],
                 }
@@ -558,10 +682,27 @@ def _check_batch(service: object, items: list[BatchItem], out: Path | None) -> N
                     warnings.update(dict.fromkeys(result.warnings))
                 target.write(json.dumps(answer) + "\n")
             progress.advance(task, len(part))
-    if out:
-        target.close()
     for warning in warnings:
         err_console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+def _check_lines(service: NormService, path: Path, part: list[_BatchLine]) -> list[CheckResult]:
+    """``part`` checked in one call; when the service refuses it, the error of the first line it
+    refuses alone, prefixed with that line's place (the service's message names no line)."""
+
+    def items(lines: list[_BatchLine]) -> list[tuple[str, Context | None, list[RequestNorm], bool]]:
+        return [(ln.item.response, ln.item.context, ln.item.norms, ln.use_graph) for ln in lines]
+
+    try:
+        return service.check_batch(items(part))
+    except InputError as exc:
+        for line in part:
+            try:
+                service.check_batch(items([line]))
+            except InputError as alone:
+                raise InputError(f"{path}:{line.number}: {alone.message}", hint=alone.hint) from alone
+        span = f"{path}:{part[0].number}-{part[-1].number}"
+        raise InputError(f"{span}: {exc.message}", hint=exc.hint) from exc
 
 
 @app.command()

@@ -203,16 +203,22 @@ def evaluate(
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from exc
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("w", encoding="utf-8") as handle:
-            for pair, row, guess in zip(pairs, probs.tolist(), probs.argmax(axis=1).tolist(), strict=True):
-                record = {
-                    "line": pair.line,
-                    "label": pair.label.value,
-                    "predicted": LABELS[guess].value,
-                    "probabilities": {v.value: round(p, 4) for v, p in zip(LABELS, row, strict=True)},
-                }
-                handle.write(json.dumps(record) + "\n")
+        try:  # the folder is made, as for every command's --out; one that cannot be is an error line
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with out.open("w", encoding="utf-8") as handle:
+                for pair, row, guess in zip(
+                    pairs, probs.tolist(), probs.argmax(axis=1).tolist(), strict=True
+                ):
+                    record = {
+                        "line": pair.line,
+                        "label": pair.label.value,
+                        "predicted": LABELS[guess].value,
+                        "probabilities": {v.value: round(p, 4) for v, p in zip(LABELS, row, strict=True)},
+                    }
+                    handle.write(json.dumps(record) + "\n")
+        except OSError as exc:
+            err_console.print(f"[red]error:[/red] --out {out}: cannot be written ({exc.strerror})")
+            raise typer.Exit(code=2) from exc
     if as_json:
         console.print_json(report.model_dump_json())
         return

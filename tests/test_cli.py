@@ -214,7 +214,7 @@ def test_a_no_graph_batch_needs_no_store_and_a_bad_line_is_named(tmp_path: Path)
     missing = tmp_path / "not-ingested"
     batch = tmp_path / "in.jsonl"
     norms = [{"text": "It's wrong to steal from a store.", "judgment": "bad"}]
-    batch.write_text(json.dumps({"id": 1, "response": "Here is how to steal.", "norms": norms}) + "\n")
+    batch.write_text(json.dumps({"id": "1", "response": "Here is how to steal.", "norms": norms}) + "\n")
     out = tmp_path / "out.jsonl"
     args = ["check", "--no-graph", "--batch", str(batch), "--out", str(out), "--store", f"oxigraph:{missing}"]
     result = runner.invoke(app, args)
@@ -223,17 +223,17 @@ def test_a_no_graph_batch_needs_no_store_and_a_bad_line_is_named(tmp_path: Path)
     assert answer["verdict"] == "violation" and "warnings" not in answer
     assert not missing.exists()
     # a line that asks for the graph needs the store: refused before anything is written
-    batch.write_text(batch.read_text() + json.dumps({"id": 2, "response": "Hi.", "use_graph": True}) + "\n")
+    batch.write_text(batch.read_text() + json.dumps({"id": "2", "response": "Hi.", "use_graph": True}) + "\n")
     out.unlink()
     refused = runner.invoke(app, args)
     assert refused.exit_code == 2 and f"no store at {missing}" in " ".join(refused.output.split())
     assert not out.exists() and not missing.exists()
     # a line that turns the graph off and gives no norms is named by file and line
-    batch.write_text(json.dumps({"id": 3, "response": "Hi.", "use_graph": False}) + "\n")
+    batch.write_text(json.dumps({"id": "3", "response": "Hi.", "use_graph": False}) + "\n")
     bad = runner.invoke(app, ["check", "--batch", str(batch), "--store", f"oxigraph:{missing}"])
     assert bad.exit_code == 2 and "in.jsonl:1: use_graph is false" in " ".join(bad.output.split())
     # broken JSON and bytes that are not UTF-8 are named by file and line too, never a traceback
-    good = json.dumps({"id": 4, "response": "Hi.", "norms": norms}).encode()
+    good = json.dumps({"id": "4", "response": "Hi.", "norms": norms}).encode()
     for line, said in (
         (b'{"id": 5, "response": ', "invalid JSON"),
         (b'{"response": "caf\xe9"}', "not UTF-8"),
