@@ -9,12 +9,12 @@ unless origins are configured. The handlers are thin: they call ``NormService`` 
 import hmac
 import logging
 from contextlib import asynccontextmanager, suppress
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,7 +26,7 @@ from normkg.kg.open import open_store
 from normkg.kg.sparql_runner import SparqlRunner
 from normkg.kg.store import GraphStore
 from normkg.ontology.namespace import INSTANCE_BASE
-from normkg.reasoning.checker import CheckResult, RequestNorm, render_text
+from normkg.reasoning.checker import MAX_RESPONSE_CHARS, CheckResult, RequestNorm, render_text
 from normkg.reasoning.context import Context, context_from_flat
 from normkg.reasoning.explain import NormRef
 from normkg.reasoning.service import NormService, NormsPage, SourceOut
@@ -120,7 +120,9 @@ class CheckRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     response: str = Field(
-        description="The model's response to check.", examples=["Sure, tip the waiter 20%."]
+        max_length=MAX_RESPONSE_CHARS,
+        description="The model's response to check.",
+        examples=["Sure, tip the waiter 20%."],
     )
     context: Context | None = None
     norms: list[RequestNorm] = Field(default_factory=list, max_length=100)
@@ -139,6 +141,15 @@ class BatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     items: list[BatchItem] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _distinct_ids(self) -> Self:
+        # results are matched to items by id: two items with one id could not be told apart
+        seen: dict[str, int] = {}
+        for i, item in enumerate(self.items):
+            if item.id is not None and seen.setdefault(item.id, i) != i:
+                raise ValueError(f"items[{i}].id {item.id!r} is also items[{seen[item.id]}]'s id")
+        return self
 
 
 class BatchResultItem(CheckResponse):

@@ -627,6 +627,7 @@ def _read_batch(path: Path, use_graph: bool) -> list[_BatchLine]:
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from exc
     lines: list[_BatchLine] = []
+    ids: dict[str, int] = {}  # results are matched to lines by id
     for record in records:
         where = f"{path}:{record.line}"
         if isinstance(record, BadRecord):
@@ -649,6 +650,10 @@ def _read_batch(path: Path, use_graph: bool) -> list[_BatchLine]:
                 f"{where}: no norms, and --no-graph leaves the graph out",
                 hint='add norms to the line, or give it "use_graph": true',
             )
+        if item.id is not None and item.id in ids:
+            raise InputError(f"{where}: id {item.id!r} is also the id of line {ids[item.id]}")
+        if item.id is not None:
+            ids[item.id] = record.line
         lines.append(_BatchLine(record.line, item, graph))
     return lines
 

@@ -18,7 +18,12 @@ def _oxigraph(url: str, settings: Settings, create: bool) -> GraphStore:
     from normkg.kg.oxigraph_store import OxigraphStore
 
     location = url.split(":", 1)[1]
-    if location in ("memory", ""):
+    if not location.strip():  # an unset variable in a script, most likely: never a silent in-memory store
+        raise ConfigError(
+            f"store URL {url!r} names no folder",
+            hint="use oxigraph:PATH, or oxigraph:memory for a store in memory",
+        )
+    if location == "memory":
         return OxigraphStore(None)
     return OxigraphStore(Path(location).expanduser(), create=create)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from normkg.errors import InputError
 from normkg.ingest.judgments import polarity as word_polarity
@@ -50,6 +50,14 @@ class RequestNorm(BaseModel):
 
     text: str = Field(min_length=1, max_length=1000)
     judgment: str | None = Field(None, description="bad, good, ok, expected, unexpected, ...")
+
+    @field_validator("text")
+    @classmethod
+    def _has_words(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError("a norm's text must say something, not only spaces")
+        return text
+
     behavior: str | None = Field(None, max_length=500)
     frame: Context | None = Field(None, description="Where the norm holds (same fields as a context).")
 

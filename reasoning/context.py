@@ -51,13 +51,19 @@ class Context(BaseModel):
         None, max_length=2000, description="Free-text description of the situation."
     )
 
+    @field_validator("country", "setting", "role", "situation")
+    @classmethod
+    def _blank_is_unsaid(cls, value: str | None) -> str | None:
+        # "  " says nothing: read as a fact it would exclude every norm framed on the slot
+        return value if value is None or value.strip() else None
+
     @field_validator("other_roles")
     @classmethod
     def _short_roles(cls, roles: list[str]) -> list[str]:
         for role in roles:
             if len(role) > _MAX_TERM:
                 raise ValueError(f"a role may have at most {_MAX_TERM} characters")
-        return roles
+        return [role for role in roles if role.strip()]
 
     @field_validator("attributes", "other_attributes", "environment")
     @classmethod
@@ -67,7 +73,7 @@ class Context(BaseModel):
         for key, value in values.items():
             if len(key) > _MAX_TERM or len(value) > _MAX_TERM:
                 raise ValueError(f"keys and values may have at most {_MAX_TERM} characters")
-        return values
+        return {key: value for key, value in values.items() if key.strip() and value.strip()}
 
     def is_empty(self) -> bool:
         return not (

@@ -109,7 +109,10 @@ def plot_moral_graph(
     g = part.digraph
     if g.number_of_edges() == 0:
         where = context or case or "the graph"
-        raise InputError(f"no kept edges in {where}", hint="try another context, or --min-wiser 1")
+        raise InputError(
+            f"no kept edges in {where}",
+            hint="try another context, or a lower minimum of wiser-than votes per edge (min_wiser)",
+        )
     ranks = {node: scores[0] for node, scores in page_rank(part).items()}
     positions = _positions(order_within_layers(g, layers(g)))
     with plt.rc_context({"svg.fonttype": "none"}):  # SVG text stays text: searchable, small

@@ -175,7 +175,10 @@ class NormService:
             raise InputError(f"id: {norm_id!r} is not an IRI") from None
         state = self.state()
         if norm_id not in state.index.position:
-            raise NotFoundError(f"no norm {norm_id}", hint="ids are the IRIs returned by GET /v1/norms")
+            raise NotFoundError(
+                f"no norm {norm_id}",
+                hint="ids are those the norm listings return (GET /v1/norms, normkg norms --json)",
+            )
         ref = state.refs.get([node.value]).get(node.value)
         if ref is None:
             raise NotFoundError(f"no norm {norm_id}")
@@ -199,7 +202,10 @@ class NormService:
         known = set(self.store.sources())
         for name in sources:
             if name not in known:
-                raise InputError(f"source: unknown source {name!r}", hint="see GET /v1/sources")
+                raise InputError(
+                    f"source: unknown source {name!r}",
+                    hint="the sources are listed by GET /v1/sources and normkg stats",
+                )
         query_vector = self.judge.embed_sentences([q])[0] if q and q.strip() else None
         answer = norms_for_context(
             state.table,

@@ -177,3 +177,11 @@ def test_a_context_reads_countries_as_ingest_does_and_reports_the_mapping(
 def test_a_city_or_region_is_not_taken_for_a_country(world: tuple[Vocabulary, NormTable], place: str) -> None:
     with pytest.raises(InputError, match="not a city or region"):
         normalize(Context(country=place), world[0])
+
+
+def test_a_blank_word_says_nothing_about_its_slot(world: tuple[Vocabulary, NormTable]) -> None:
+    # "  " read as a setting would make every setting-framed norm contradicted, i.e. excluded
+    blank = Context(setting="  ", role="\t", other_roles=[" "], attributes={"age bracket": " "})
+    assert blank.is_empty()
+    assert answer(world, blank) == answer(world, Context())
+    assert normalize(blank, world[0]).known_slots == set()

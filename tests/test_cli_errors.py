@@ -166,6 +166,11 @@ def test_a_batch_line_the_api_refuses_is_refused_with_its_place(
     refused(runner.invoke(app, ["check", "--no-graph", "--batch", str(batch)]), error)
 
 
+def test_two_batch_lines_with_one_id_are_refused(tmp_path: Path) -> None:
+    batch = write_batch(tmp_path / "in.jsonl", [steal(1), steal(2), steal(1)])
+    refused(runner.invoke(app, ["check", "--no-graph", "--batch", str(batch)]), "in.jsonl:3: id '1' is also")
+
+
 # ---- check: the options the user typed --------------------------------------------------------------
 
 
@@ -218,3 +223,11 @@ def test_a_malformed_setting_is_one_error_line_naming_the_variable(
 
 def test_a_bad_log_level_option_is_named() -> None:
     refused(runner.invoke(app, ["--log-level", "LOUD", "stats"]), "--log-level LOUD: not a logging level")
+
+
+def test_a_response_that_is_not_text_is_an_error_not_a_traceback() -> None:
+    # a byte that is not UTF-8 on the command line reaches Python as a lone surrogate
+    result = runner.invoke(
+        app, ["check", "--no-graph", "--norm", "Lying is wrong.|bad", "I lie \udcff to him."]
+    )
+    refused(result, "response: character 6 (U+DCFF) is a lone surrogate")
