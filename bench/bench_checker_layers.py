@@ -9,9 +9,11 @@ Two measurements, each next to its baseline in the same run:
 * **Probe.** A logistic regression over (norm, action) features of the Moral Stories pairs, 5-fold
   by norm, from the final layer ("layer 6"; the brief's "about 0.69") and from each layer's
   mean-pooled vector.
-* **Head.** The shipped recipe's head, cross-validated on the shipped recipe's folds, with and without
-  the sentence's mean-pooled vectors of ``--layers`` appended to its features (the sentence is
-  encoded anyway, so they would cost nothing at check time).
+* **Head.** The shipped recipe's head, cross-validated on the shipped recipe's folds, with its
+  features as shipped, with the sentence's mean-pooled vectors of ``--layers`` appended (the sentence
+  is encoded anyway, so they would cost nothing at check time), and with two scalars appended
+  instead: how bad the sentence's act is by a probe over layers 1-6 (``valence_scores``), alone and
+  times the sentence's similarity to the norm.
 
 Why: all-MiniLM-L6-v2's final layer is trained for topical similarity, and a probe on the action alone
 already gets most of what it gets on the pair; middle layers may keep more of an act's valence.
@@ -24,7 +26,7 @@ import json
 import statistics
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -34,9 +36,13 @@ from collect_variants import ACCURACIES as SIX  # noqa: E402
 from common import write  # noqa: E402
 
 from normkg.reasoning import training  # noqa: E402
-from normkg.reasoning.judge import pair_features, reverse_negations, softmax  # noqa: E402
+from normkg.reasoning.judge import pair_features, retrieval_vectors, reverse_negations, softmax  # noqa: E402
 
 LAYERS = 7  # the embedding output and MiniLM-L6's six layers
+# Sentences whose stance label says whether their act is good or bad: Moral Stories actions, their
+# paraphrases, templates and advice retellings (not Social-Chem: its flipped rules would invert it).
+VALENCE_SOURCES = ("ms", "ms-para", "ms-tmpl", "ms-advice")
+Variant = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]  # training rows -> (features, challenge's)
 
 
 def encode_layers(texts: Iterable[str]) -> dict[str, np.ndarray]:
@@ -92,10 +98,36 @@ def probe(data_dir: Path) -> dict[str, float]:
     return out
 
 
+def valence_scores(
+    data: training.TrainingData, train_rows: np.ndarray, vectors: dict[str, np.ndarray], judged: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """How bad each pair's judged act is (a logistic probe over layers 1-6), for pairs and challenge items.
+
+    The probe learns from the fold's training pairs only; those it learns from are scored out of fold
+    (5 inner folds by norm), so the head does not learn to trust scores the probe has memorised.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    x = np.stack([vectors[t][1:].reshape(-1) for t in data.sentence_list])[data.judged_index]
+    head_labels = data.head_labels()
+    bad = (head_labels == 0).astype(int)
+    rows = np.flatnonzero(train_rows & np.isin(data.sources, VALENCE_SOURCES) & (head_labels != 2))
+    scores = np.zeros(len(head_labels), np.float32)
+    for fit_rows, score_rows in GroupKFold(5).split(rows, bad[rows], data.groups[rows]):
+        inner = LogisticRegression(C=0.5, max_iter=3000).fit(x[rows[fit_rows]], bad[rows[fit_rows]])
+        scores[rows[score_rows]] = inner.decision_function(x[rows[score_rows]])
+    probe = LogisticRegression(C=0.5, max_iter=3000).fit(x[rows], bad[rows])
+    rest = np.setdiff1d(np.arange(len(head_labels)), rows)
+    scores[rest] = probe.decision_function(x[rest])
+    challenge = probe.decision_function(np.stack([vectors[t][1:].reshape(-1) for t in judged]))
+    return scores, challenge.astype(np.float32)
+
+
 def head_runs(
     seed: int, extra_layers: Sequence[int], vectors: dict[str, np.ndarray]
 ) -> dict[str, dict[str, float]]:
-    """Cross-validated accuracies of the shipped recipe's head without and with the sentence's layers."""
+    """Cross-validated accuracies of the shipped recipe's head with each variant's features."""
     hp = training.HyperParameters()
     data_dir, cache_dir = training._resolve(None, None)
     data = training.build_training_data(data_dir, seed, hp, cache_dir)
@@ -106,24 +138,45 @@ def head_runs(
     weights, head_labels, labels = data.weights(hp.ms_weight), data.head_labels(), data.labels
     challenge_labels = data.challenge_labels()
     ms, eval3 = data.sources == "ms", np.isin(data.sources, training.EVAL3_SOURCES)
-    out: dict[str, dict[str, float]] = {}
-    for name, layers in (("shipped features", ()), (f"+ sentence layers {list(extra_layers)}", extra_layers)):
+    base = data.features()
+    base_challenge = pair_features(data.challenge_norm_vectors, data.challenge_judged_vectors)
 
-        def extra(texts: Sequence[str], layers: Sequence[int] = layers) -> np.ndarray:
-            return (
-                np.stack([np.concatenate([vectors[t][i] for i in layers]) for t in texts])
-                if layers
-                else np.zeros((len(texts), 0), np.float32)
-            )
+    def stack(texts: Sequence[str], layers: Sequence[int]) -> np.ndarray:
+        return np.stack([np.concatenate([vectors[t][i] for i in layers]) for t in texts])
 
-        features = np.hstack([data.features(), extra(data.sentence_list)[data.judged_index]])
-        challenge_features = np.hstack(
-            [pair_features(data.challenge_norm_vectors, data.challenge_judged_vectors), extra(judged)]
+    def appended(layers: Sequence[int]) -> Variant:
+        columns, challenge_columns = (
+            stack(data.sentence_list, layers)[data.judged_index],
+            stack(judged, layers),
         )
+        return lambda _: (np.hstack([base, columns]), np.hstack([base_challenge, challenge_columns]))
+
+    def valence(train_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        score, challenge_score = valence_scores(data, train_rows, vectors, judged)
+        norms = retrieval_vectors(data.pair_norm_vectors(np.arange(len(labels))))
+        relevance = (data.sentence_vectors[data.judged_index] * norms).sum(1)
+        challenge_relevance = (
+            data.challenge_judged_vectors * retrieval_vectors(data.challenge_norm_vectors)
+        ).sum(1)
+        return (
+            np.hstack([base, np.stack([score, score * relevance], 1)]),
+            np.hstack(
+                [base_challenge, np.stack([challenge_score, challenge_score * challenge_relevance], 1)]
+            ),
+        )
+
+    variants: dict[str, Variant] = {
+        "shipped features": lambda _: (base, base_challenge),
+        f"+ sentence layers {list(extra_layers)}": appended(extra_layers),
+        "+ valence probe (layers 1-6), cross-fitted": valence,
+    }
+    out: dict[str, dict[str, float]] = {}
+    for name, variant in variants.items():
         oof = np.zeros((len(labels), 3), np.float32)
         challenge_logits = []
         for fold in range(5):
             train_rows, test_rows = folds != fold, np.flatnonzero(folds == fold)
+            features, challenge_features = variant(train_rows)
             head = training.fit_head(
                 features[train_rows], head_labels[train_rows], weights[train_rows], seed + fold, hp
             )
