@@ -8,6 +8,7 @@ whitespace left out of each sentence.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -81,15 +82,46 @@ def _lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
+_ZWJ = "\u200d"
+
+
+def _joins_previous(line: str, at: int) -> bool:
+    """Whether the character at ``at`` continues the one before it (one user-perceived character):
+    after a zero-width joiner ("👨‍👩‍👧"), or a combining mark, variation selector, joiner or skin-tone
+    modifier itself. spaCy's tokenizer may split there; a sentence must never start there."""
+    if at <= 0 or at >= len(line):
+        return False
+    char = line[at]
+    return (
+        line[at - 1] == _ZWJ
+        or char == _ZWJ
+        or unicodedata.category(char) in ("Mn", "Me", "Mc")
+        or "\ufe00" <= char <= "\ufe0f"
+        or "\U0001f3fb" <= char <= "\U0001f3ff"
+    )
+
+
+def _spans(doc: Any, line: str) -> list[tuple[int, int]]:
+    """The doc's sentences as character spans of ``line``, a span that would start inside a
+    character joined to the one before merged into the sentence before."""
+    spans: list[tuple[int, int]] = []
+    for sent in doc.sents:
+        if spans and _joins_previous(line, sent.start_char):
+            spans[-1] = (spans[-1][0], sent.end_char)
+        else:
+            spans.append((sent.start_char, sent.end_char))
+    return spans
+
+
 def split_many(texts: list[str]) -> list[list[Sentence]]:
     """Split several texts with one spaCy pipe over all their lines (faster for batches)."""
     lines = [(i, offset, line) for i, text in enumerate(texts) for offset, line in _lines(text)]
     out: list[list[Sentence]] = [[] for _ in texts]
     docs = _senter().pipe(line for _, _, line in lines)
-    for (i, offset, _line), doc in zip(lines, docs, strict=True):
+    for (i, offset, line), doc in zip(lines, docs, strict=True):
         text = texts[i]
-        for span in doc.sents:
-            start, end = _trimmed(text, offset + span.start_char, offset + span.end_char)
+        for span_start, span_end in _spans(doc, line):
+            start, end = _trimmed(text, offset + span_start, offset + span_end)
             if start < end:
                 out[i].append(Sentence(len(out[i]), text[start:end], start, end))
     return out

@@ -66,3 +66,15 @@ def test_line_breaks_end_sentences_and_batches_match_single_calls() -> None:
         "Then leave.",
     ]
     assert split_many([text, "", "One. Two."]) == [sentences, [], split_sentences("One. Two.")]
+
+
+def test_a_sentence_never_starts_inside_a_joined_emoji_or_a_combining_mark() -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # man, ZWJ, woman, ZWJ, girl: one character
+    text = f"{family} I won't help you cheat. Thumbs up \U0001f44d\U0001f3fd for that."
+    sentences = split_sentences(text)
+    assert [s.text for s in sentences] == [
+        f"{family} I won't help you cheat.",
+        "Thumbs up \U0001f44d\U0001f3fd for that.",
+    ]
+    for s in sentences:
+        assert text[s.start : s.end] == s.text
