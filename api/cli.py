@@ -58,9 +58,9 @@ StoreOpt = Annotated[str | None, typer.Option("--store", help="Store URL (defaul
 def _session(url: str | None, *, create: bool = False) -> Iterator[GraphStore]:
     """Open the store for one command and always close it (the embedded store locks its folder).
     Only commands that write (``create=True``) make an embedded store that is not there yet."""
-    from normkg.kg.open import open_store
+    from normkg.kg.open import open_for_reading, open_store
 
-    graph_store = open_store(url, create=create)
+    graph_store = open_store(url, create=True) if create else open_for_reading(url)
     try:
         yield graph_store
     finally:
@@ -592,10 +592,10 @@ def _request_norms(values: list[str]) -> list[RequestNorm]:
 def _check_store(url: str | None, use_graph: bool) -> GraphStore:
     """The store to check against. Checking only the request's norms (``--no-graph``) needs no graph:
     with none ingested yet, an empty in-memory store serves for the vocabulary."""
-    from normkg.kg.open import open_store
+    from normkg.kg.open import open_for_reading, open_store
 
     try:
-        return open_store(url, create=False)
+        return open_for_reading(url)
     except StoreNotFound:
         if use_graph:
             raise

@@ -6,12 +6,15 @@ the embedded default never imports the Neo4j driver or an HTTP client.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from normkg.errors import ConfigError
+from normkg.errors import ConfigError, StoreError
 from normkg.kg.store import GraphStore
 from normkg.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
 
 
 def _oxigraph(url: str, settings: Settings, create: bool) -> GraphStore:
@@ -85,3 +88,19 @@ def open_store(
             hint="use one of: " + ", ".join(f"{s}:..." for s in store_schemes()),
         )
     return factory(url, settings, create)
+
+
+def open_for_reading(url: str | None = None, settings: Settings | None = None) -> GraphStore:
+    """Open a store for a command that only reads. An embedded store held by another process (a
+    running ``normkg serve`` or ``ingest``) is opened as a read-only view instead of failing on its
+    folder lock: it holds what that process had committed when the view was opened."""
+    settings = settings or get_settings()
+    url = url or settings.store
+    try:
+        return open_store(url, settings, create=False)
+    except StoreError as exc:
+        held = isinstance(exc.__cause__, OSError) and "lock" in str(exc.__cause__).lower()
+        if not (held and url.split(":", 1)[0].lower() == "oxigraph"):
+            raise
+    logger.warning("%s is held by another process: reading a read-only view of it", url)
+    return open_store("oxigraph-readonly:" + url.split(":", 1)[1], settings)

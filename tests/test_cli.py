@@ -248,3 +248,30 @@ def test_copy_from_a_store_that_does_not_exist_creates_nothing(tmp_path: Path) -
     result = runner.invoke(app, ["copy", "--from", f"oxigraph:{missing}", "--to", f"oxigraph:{target}"])
     assert result.exit_code == 2 and "no store at" in result.output
     assert not missing.exists()
+
+
+def test_read_commands_answer_while_another_process_holds_the_store(tmp_path: Path) -> None:
+    """`normkg serve` holds the store's folder lock; `norms`, `stats` and `sparql` read a read-only view
+    instead of failing on it, and see what the holder had committed."""
+    from normkg.ingest.loaders.norm_pack import NormPackLoader
+    from normkg.ingest.pipeline import ingest_source, load_ontology
+    from normkg.kg.oxigraph_store import OxigraphStore
+
+    path = tmp_path / "held"
+    holder = OxigraphStore(path)
+    try:
+        load_ontology(holder)
+        ingest_source(holder, NormPackLoader(Path(__file__).parent / "data" / "packs" / "example.yaml"))
+        url = f"oxigraph:{path}"
+        stats = CliRunner().invoke(app, ["stats", "--json", "--store", url])
+        assert stats.exit_code == 0, stats.output
+        assert json.loads(stats.stdout)["sources"]["pack-example-etiquette"]["rows"] == 6
+        norms = CliRunner().invoke(
+            app, ["norms", "--country", "JP", "--setting", "restaurant", "--json", "--store", url]
+        )
+        assert norms.exit_code == 0, norms.output
+        assert any("Japan" in item["norm"]["text"] for item in json.loads(norms.stdout)["items"])
+        holder.replace("pack-example-etiquette", [])  # the holder writes on; the commands never did
+        assert holder.count("pack-example-etiquette") == 0
+    finally:
+        holder.close()
