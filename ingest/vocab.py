@@ -61,13 +61,17 @@ _COUNTRY_ALIASES = {
     "dr congo": "CD",
     "drc": "CD",
     "macau": "MO",
+    "republic of korea": "KR",  # pycountry's fuzzy search finds the Democratic People's Republic first
+    "u.s.": "US",
+    "u.s.a.": "US",
+    "vatican": "VA",
 }
 
 
 class CountryMatch(StrEnum):
     """How a country name was resolved; the context reports it, so a guess is never silent."""
 
-    CODE = "exact"  # an ISO 3166 alpha-2 or alpha-3 code
+    CODE = "code"  # an ISO 3166 alpha-2 or alpha-3 code
     NAME = "name"  # an ISO name, official or common name ("Viet Nam", "Türkiye")
     ALIAS = "alias"  # a name the sources use that ISO does not ("UK", "Turkey", "Ivory Coast")
     FUZZY = "fuzzy"  # pycountry's fuzzy search, which also matches regions and cities

@@ -1,70 +1,84 @@
 """Read-only SPARQL for users (``normkg sparql``, ``GET /v1/sparql``).
 
 Why a separate entry point: user queries must never write, and must never make the store call other
-servers. Each query is parsed (rdflib's SPARQL 1.1 grammar) before it reaches a store: an update is
-not a query and is refused by its form, not by keyword search; a ``SERVICE`` clause is refused,
-because the store would send a request to any address it names (a server-side request forgery) and
-return the answer. Results are returned as plain JSON values.
+servers. Each query goes to the store's *query* call, which runs no update; its form (SELECT, ASK,
+CONSTRUCT, DESCRIBE) is read from its first keyword after the prologue, so an update is refused with a
+clear ``read_only`` before it is sent. A ``SERVICE`` clause would make the store send a request to any
+address it names, inside the network too, and return the answer (a server-side request forgery), so
+the keyword ``SERVICE`` followed by an address or a variable is refused wherever it appears, even in a
+comment or a string. Why not a full parse: a second parser (rdflib's) reads comments and ``\\u``
+escapes differently from the store's, so a clause hidden from one is seen by the other (a lone
+carriage return ends a comment for Oxigraph only), it recurses per triple pattern (a valid 2 KB query
+overflowed it) and it refuses the store's extensions (RDF-star, LATERAL). Syntax errors are the store's
+to report. Results are returned as plain JSON values.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
-
-from pyparsing import ParseException, ParseResults
-from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
-from rdflib.plugins.sparql.parserutils import CompValue
 
 from normkg.errors import QueryError, ReadOnlyError
 from normkg.kg.store import GraphStore
 from normkg.kg.terms import to_python
 
-_FORMS = {
-    "SelectQuery": "SELECT",
-    "AskQuery": "ASK",
-    "ConstructQuery": "CONSTRUCT",
-    "DescribeQuery": "DESCRIBE",
-}
+_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+_UPDATES = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH")
+_GAP = r"(?:\s|#[^\n\r]*)*"  # white space and comments, which may stand between any two tokens
+_PROLOGUE = re.compile(rf"{_GAP}(?:(?:PREFIX{_GAP}[^\s:<]*:{_GAP}|BASE{_GAP})<[^>]*>{_GAP})*", re.IGNORECASE)
+_KEYWORD = re.compile(r"[A-Za-z]+")
+# SERVICE as a keyword (not part of a name), then SILENT, then an IRI, a variable or a prefixed name
+_SERVICE = re.compile(
+    rf"(?<![\w:?$])SERVICE{_GAP}(?:SILENT\b{_GAP})?(?:<|[?$]|[^\s<>{{}}#]*:)", re.IGNORECASE
+)
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
-def _mentions_service(node: object) -> bool:
-    if isinstance(node, CompValue):
-        return node.name == "ServiceGraphPattern" or any(_mentions_service(v) for v in node.values())
-    if isinstance(node, ParseResults | list | tuple):
-        return any(_mentions_service(v) for v in node)
-    return False
+def _unescaped(text: str) -> str:
+    """``text`` with SPARQL's \\u and \\U escapes expanded, as a server that follows the spec reads it."""
+
+    def expand(match: re.Match[str]) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        return chr(code) if code <= 0x10FFFF else match.group(0)
+
+    return _ESCAPE.sub(expand, text)
 
 
 def query_form(query: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE, from the parsed query.
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the keyword after the prologue.
 
-    Raises ReadOnlyError for an update or a SERVICE clause, QueryError for text that is neither a
-    query nor an update (with the parser's line and column).
+    Raises ReadOnlyError for an update or a SERVICE clause, QueryError for an empty query or one that
+    opens with anything else.
     """
-    text = query.lstrip("\ufeff")
-    if not text.strip():
-        raise QueryError("the query is empty", hint="send a SELECT, ASK, CONSTRUCT or DESCRIBE query")
-    try:
-        parsed = parseQuery(text)
-    except ParseException as error:
-        try:
-            parseUpdate(text)
-        except ParseException:
-            raise QueryError(
-                f"not a SPARQL 1.1 query: {error.msg} at line {error.lineno}, column {error.column}",
-                hint="send a SELECT, ASK, CONSTRUCT or DESCRIBE query",
-            ) from None
-        raise ReadOnlyError(
-            "only SELECT, ASK, CONSTRUCT and DESCRIBE queries are allowed here",
-            hint="updates (INSERT, DELETE, LOAD, CLEAR, DROP, ...) are refused",
-        ) from None
-    if _mentions_service(parsed):
+    if any(_SERVICE.search(text) for text in (query, _unescaped(query))):
         raise ReadOnlyError(
             "SERVICE clauses are refused: user queries may not make the server call other endpoints",
             hint="query the other endpoint directly, or load its data into a store of your own",
         )
-    return _FORMS[parsed[1].name]
+    text = query.lstrip("\ufeff")
+    start = _PROLOGUE.match(text)
+    keyword = _KEYWORD.match(text, start.end() if start else 0)
+    if keyword is None:
+        rest = text[start.end() if start else 0 :].strip()
+        if not rest:
+            raise QueryError("the query is empty", hint="send a SELECT, ASK, CONSTRUCT or DESCRIBE query")
+        raise QueryError(
+            f"not a query: it opens with {rest[:20]!r}",
+            hint="send a SELECT, ASK, CONSTRUCT or DESCRIBE query",
+        )
+    word = keyword.group(0).upper()
+    if word in _FORMS:
+        return word
+    if word in _UPDATES:
+        raise ReadOnlyError(
+            "only SELECT, ASK, CONSTRUCT and DESCRIBE queries are allowed here",
+            hint="updates (INSERT, DELETE, LOAD, CLEAR, DROP, ...) are refused",
+        )
+    raise QueryError(
+        f"not a query: it opens with {keyword.group(0)!r}",
+        hint="a query opens with SELECT, ASK, CONSTRUCT or DESCRIBE (after PREFIX and BASE lines)",
+    )
 
 
 @dataclass(frozen=True)

@@ -307,12 +307,12 @@ class NormService:
                 loader = NormPackLoader(path, name)
             except SourceError as exc:
                 raise InputError(exc.message.replace(str(path), "body"), hint=exc.hint) from exc
-            if loader.named_by_file and name is None:
+            if not loader.names_itself and name is None:
                 raise InputError(
                     "the pack has no name",
                     hint="add `name:` to the YAML header or a name column to the CSV, or send ?name=",
                 )
-            if not loader.named_by_file and name is not None and loader.name != pack_source(name):
+            if loader.names_itself and name is not None and loader.name != pack_source(name):
                 raise InputError(
                     f"name {name!r}: the pack calls itself {loader.name.removeprefix('pack-')!r}",
                     hint="send the pack's own name, or none",

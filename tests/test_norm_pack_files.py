@@ -32,7 +32,7 @@ def test_a_csv_pack_is_named_by_its_name_column_and_rows_of_another_pack_are_rej
         encoding="utf-8",
     )
     pack = NormPackLoader(path)
-    assert pack.name == "pack-column-name" and not pack.named_by_file
+    assert pack.name == "pack-column-name" and pack.names_itself
     records = list(pack.records())
     assert [r.source_id for r in records if isinstance(r, Record)] == ["a", "c"]
     [bad] = [r for r in records if isinstance(r, BadRecord)]

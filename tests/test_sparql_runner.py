@@ -119,7 +119,7 @@ def test_errors_cross_the_process_boundary_with_their_class(
 ) -> None:
     with pytest.raises(ReadOnlyError):
         runner.run("DELETE WHERE { ?s ?p ?o }", 10)
-    with pytest.raises(QueryError, match="not a SPARQL 1.1 query: .* at line 1, column"):
+    with pytest.raises(QueryError, match="malformed"):
         runner.run("SELECT ?x WHERE {", 10)
     assert store.count("demo") == 3000  # nothing was deleted
 
@@ -250,6 +250,11 @@ def test_a_service_clause_is_refused_before_any_request_leaves(store: OxigraphSt
                 f"SELECT * WHERE {{ SERVICE <{endpoint}> {{ ?s ?p ?o }} }}",
                 f"SELECT * WHERE {{ ?s ?p ?o OPTIONAL {{ SERVICE SILENT <{endpoint}> {{ ?s ?p ?x }} }} }}",
                 f"ASK {{ {{ SELECT ?s WHERE {{ SERVICE <{endpoint}> {{ ?s ?p ?o }} }} }} }}",
+                # hidden from a parser that reads comments or escapes differently from the store's
+                f"SELECT * {{ # \r SERVICE <{endpoint}> {{ ?a ?b ?c }}\n}}",
+                f'SELECT * {{ # \\u000A ?x ?y """\nSERVICE <{endpoint}> {{ ?a ?b ?c }}\n# """ .\n}}',
+                f"SELECT * {{ \\u0053ERVICE <{endpoint}> {{ ?s ?p ?o }} }}",
+                f"SELECT * {{ SERVICE # a comment\n SILENT <{endpoint}> {{ ?s ?p ?o }} }}",
             ):
                 refused = client.get("/v1/sparql", params={"query": query})
                 assert refused.status_code == 400, refused.text
@@ -266,19 +271,33 @@ def test_a_service_clause_is_refused_before_any_request_leaves(store: OxigraphSt
         ("PREFIX ex: <http://example.org/> # a comment after a prefix\nASK { ?s ex:p ?o }", None),
         ("\ufeffASK { ?s ?p ?o }", None),  # a byte-order mark, as some editors save a file
         ("# only a comment first\n\nASK { ?s ?p ?o }", None),
+        ("PREFIX ex: # a comment inside the prologue\n <http://example.org/> ASK { ?s ex:p ?o }", None),
+        ('ASK { ?s ?p "customer service" } # the word alone is no SERVICE clause', False),
         ("SELEC * WHERE { ?s ?p ?o }", "bad_query"),
         ("   ", "bad_query"),
+        ("# only a comment", "bad_query"),
+        ("PREFIX ex: <http://example.org/>", "bad_query"),
         ("INSERT DATA { <http://example.org/a> <http://example.org/b> 1 }", "read_only"),
         ("PREFIX ex: <http://example.org/> DELETE WHERE { ?s ex:p ?o }", "read_only"),
     ],
 )
 def test_the_query_form_comes_from_the_parse_not_the_first_word(
-    store: OxigraphStore, query: str, code: str | None
+    store: OxigraphStore, query: str, code: str | bool | None
 ) -> None:
-    if code is None:
-        assert run_read_only(store, query).result is True
+    if code is None or code is False:
+        assert run_read_only(store, query).result is (code is None)
     else:
         with pytest.raises(QueryError) as raised:
             run_read_only(store, query)
         assert raised.value.code == code
     assert store.count("demo") == 3000
+
+
+def test_a_long_valid_query_runs(store: OxigraphStore) -> None:
+    # nearly 20,000 characters of triple patterns: a recursive-descent check of the text overflowed.
+    # One bound subject: patterns with disjoint variables would be a cross product the store runs
+    # out of memory on (killed at 100 patterns over 3,000 triples).
+    patterns = " . ".join(f"<{EX}s1> <{EX}p> ?o{i}" for i in range(360))
+    query = f"ASK {{ {patterns} }}"
+    assert 19_000 < len(query) <= 20_000, len(query)
+    assert run_read_only(store, query).result is True

@@ -115,11 +115,14 @@ class NormPackLoader(Loader):
         self.path = path
         self.inputs = (path.name,)
         header = self._header()
-        #: the pack names no ``name`` of its own: the one given, or its file name, stands in
-        self.named_by_file = not header.get("name")
+        #: the pack gives its own ``name`` (else the one passed here, or its file name, stands in)
+        self.names_itself = bool(header.get("name"))
         name = str(header.get("name") or name or path.stem).strip().lower()
         if not PACK_NAME.match(name):
-            raise SourceError(f"{path}:1: pack name {name!r} must be lower-case letters, digits and dashes")
+            line = header.get("line", 1)
+            raise SourceError(
+                f"{path}:{line}: pack name {name!r} must be lower-case letters, digits and dashes"
+            )
         self.name = pack_source(name)
         self.dataset = DatasetInfo(
             title=str(header.get("title") or f"Norm pack {name}"),
@@ -156,7 +159,7 @@ class NormPackLoader(Loader):
         if self.path.suffix.lower() == ".csv":  # the name column, from the first row that has one
             for record in read_csv(self.path, self.root, required=("id", "text", "judgment")):
                 if isinstance(record, Record) and record.data.get("name"):
-                    return {"name": record.data["name"]}
+                    return {"name": record.data["name"], "line": record.line}
             return {}
         header, _ = self._yaml()
         return header
