@@ -50,6 +50,8 @@ class RequestNorm(BaseModel):
 
     text: str = Field(min_length=1, max_length=1000)
     judgment: str | None = Field(None, description="bad, good, ok, expected, unexpected, ...")
+    behavior: str | None = Field(None, max_length=500)
+    frame: Context | None = Field(None, description="Where the norm holds (same fields as a context).")
 
     @field_validator("text")
     @classmethod
@@ -57,9 +59,6 @@ class RequestNorm(BaseModel):
         if not text.strip():
             raise ValueError("a norm's text must say something, not only spaces")
         return text
-
-    behavior: str | None = Field(None, max_length=500)
-    frame: Context | None = Field(None, description="Where the norm holds (same fields as a context).")
 
 
 class Evidence(BaseModel):

@@ -169,11 +169,6 @@ def match_country(given: str, where: str = "context") -> tuple[str, CountryMatch
     return found
 
 
-def country_code(given: str) -> str:
-    """ISO 3166-1 alpha-2 for a code, a name or a known alias; InputError otherwise."""
-    return match_country(given)[0]
-
-
 def _country_fact(code: str) -> Fact:
     from normkg.ontology.namespace import mint
 

@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from pydantic import BaseModel, Field
 
 from normkg.errors import InputError, NotFoundError, SourceError
-from normkg.ingest.loaders.norm_pack import PACK_NAME, NormPackLoader, pack_source
+from normkg.ingest.loaders.norm_pack import NormPackLoader
 from normkg.ingest.pipeline import SourceReport, ingest_source
 from normkg.kg.store import GraphStore
 from normkg.reasoning.applicability import FrameTable
@@ -296,10 +296,6 @@ class NormService:
         """
         if not body.strip():
             raise InputError("body: empty norm pack", hint="send the YAML (or CSV) of the pack")
-        if name is not None and not PACK_NAME.match(name):
-            raise InputError(
-                f"name {name!r}: use lower-case letters, digits and dashes", hint="e.g. ?name=my-pack"
-            )
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"body{suffix}"
             path.write_bytes(body)
@@ -312,9 +308,9 @@ class NormService:
                     "the pack has no name",
                     hint="add `name:` to the YAML header or a name column to the CSV, or send ?name=",
                 )
-            if loader.names_itself and name is not None and loader.name != pack_source(name):
+            if loader.names_itself and name is not None and loader.pack_name != name:
                 raise InputError(
-                    f"name {name!r}: the pack calls itself {loader.name.removeprefix('pack-')!r}",
+                    f"name {name!r}: the pack calls itself {loader.pack_name!r}",
                     hint="send the pack's own name, or none",
                 )
             return ingest_source(self.store, loader)

@@ -14,7 +14,7 @@ from normkg.ingest.vocab import country_code as vocab_country_code
 from normkg.kg.oxigraph_store import OxigraphStore
 from normkg.ontology.namespace import mint
 from normkg.reasoning.applicability import FrameTable, Status
-from normkg.reasoning.context import Context, country_code, normalize
+from normkg.reasoning.context import Context, match_country, normalize
 from normkg.reasoning.norm_index import NormIndex
 from normkg.reasoning.norms_query import norms_for_context
 from normkg.reasoning.overrides import NormTable
@@ -146,9 +146,9 @@ def test_fuzzy_words_are_mapped_and_reported(world) -> None:
 
 
 def test_countries_are_normalised_and_unknown_ones_refused() -> None:
-    assert country_code("JPN") == "JP" == country_code("japan") == country_code("jp")
+    assert match_country("JPN")[0] == "JP" == match_country("japan")[0] == match_country("jp")[0]
     with pytest.raises(InputError, match="context.country"):
-        country_code("Atlantis")
+        match_country("Atlantis")[0]
 
 
 @pytest.mark.parametrize(

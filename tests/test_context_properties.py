@@ -22,7 +22,7 @@ from normkg.ingest.loaders.norm_pack import NormPackLoader
 from normkg.ingest.loaders.normbank import NormBankLoader
 from normkg.ingest.pipeline import ingest_source, load_ontology
 from normkg.kg.oxigraph_store import OxigraphStore
-from normkg.reasoning.context import Context, country_code, normalize
+from normkg.reasoning.context import Context, match_country, normalize
 from normkg.reasoning.vocabulary import MatchMethod, Vocabulary, VocabularyKind
 
 DATA = Path(__file__).parent / "data"
@@ -51,14 +51,14 @@ def _spelled(draw: st.DrawFn) -> tuple[str, str]:
 @settings(max_examples=300, deadline=None)
 def test_any_spelling_of_a_country_gives_its_iso_code(data: st.DataObject) -> None:
     expected, spelled = data.draw(st.composite(_spelled)())
-    assert country_code(spelled) == expected
+    assert match_country(spelled)[0] == expected
 
 
 @given(st.text(max_size=40))
 @settings(max_examples=300, deadline=None)
 def test_any_other_country_text_is_a_real_code_or_a_clear_422(text: str) -> None:
     try:
-        code = country_code(text)
+        code = match_country(text)[0]
     except InputError as exc:
         assert exc.http_status == 422
         assert exc.message.startswith("context.country:")

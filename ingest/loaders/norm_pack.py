@@ -73,7 +73,7 @@ def load_packs(paths: Sequence[Path]) -> list[NormPackLoader]:
         if pack.name in packs:
             first = packs[pack.name].path
             raise SourceError(
-                f"{path}: pack name {pack.name.removeprefix('pack-')!r} is also the name of {first}",
+                f"{path}: pack name {pack.pack_name!r} is also the name of {first}",
                 hint="give each pack its own name",
             )
         packs[pack.name] = pack
@@ -123,6 +123,7 @@ class NormPackLoader(Loader):
             raise SourceError(
                 f"{path}:{line}: pack name {name!r} must be lower-case letters, digits and dashes"
             )
+        self.pack_name = name  # as the pack file says it; ``name`` is the source, ``pack-<name>``
         self.name = pack_source(name)
         self.dataset = DatasetInfo(
             title=str(header.get("title") or f"Norm pack {name}"),
@@ -171,7 +172,7 @@ class NormPackLoader(Loader):
                     yield record
                     continue
                 row = record.data
-                if row.get("name") and row["name"].strip().lower() != self.name.removeprefix("pack-"):
+                if row.get("name") and row["name"].strip().lower() != self.pack_name:
                     yield BadRecord(record.file, record.line, f"name {row['name']!r}: one pack per file")
                     continue
                 try:
